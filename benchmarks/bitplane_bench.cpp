@@ -1,11 +1,12 @@
-// Codec throughput: encoding uint8 codes into bit-planes and decoding them back, against
-// memcpy of the same uint8 codes measured in the same run (the floor any packer is compared to).
-// Names: codec/<encode|decode|memcpy>/B<bits>/<rows>x<cols>. Counter codes_per_s.
+// Codec throughput: encoding uint8 codes into bit-planes and decoding them back, against a pass
+// that only reads every code once (summing them), measured in the same run: the floor of any
+// packer. (glibc's memcpy was not used as the floor: on the AMD EPYC guest used here it copies
+// 64 KiB at only ~3 GB/s.) Names: codec/<encode|decode|read>/B<bits>/<rows>x<cols>.
+// Counter codes_per_s.
 #include <anybit/anybit.hpp>
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
-#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -59,20 +60,20 @@ void decode(benchmark::State& state, int bits) {
   set_rate(state);
 }
 
-void copy_baseline(benchmark::State& state) {
+void read_baseline(benchmark::State& state) {
   const auto codes = random_codes(8);
-  std::vector<std::uint8_t> out(codes.size());
   for (auto _ : state) {
-    std::memcpy(out.data(), codes.data(), codes.size());
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
+    benchmark::DoNotOptimize(codes.data());
+    std::uint64_t sum = 0;
+    for (std::uint8_t c : codes) sum += c;
+    benchmark::DoNotOptimize(sum);
   }
   set_rate(state);
 }
 
 const bool registered = [] {
   const std::string shape = "/" + std::to_string(rows) + "x" + std::to_string(cols);
-  benchmark::RegisterBenchmark(("codec/memcpy/B8" + shape).c_str(), copy_baseline);
+  benchmark::RegisterBenchmark(("codec/read/B8" + shape).c_str(), read_baseline);
   for (int b : {1, 2, 4, 8}) {
     const std::string tag = "/B" + std::to_string(b) + shape;
     benchmark::RegisterBenchmark(("codec/encode" + tag).c_str(), encode, b);
