@@ -3,7 +3,8 @@
 #   native       GCC Release, plus the find_package / add_subdirectory consumer projects
 #   sanitizers   AddressSanitizer + UndefinedBehaviorSanitizer
 #   aarch64      cross-compiled with g++-aarch64-linux-gnu, run under qemu-aarch64
-# Compile-fail tests run in every suite. Set ANYBIT_SUITES="native aarch64" to run a subset.
+# Compile-fail tests run in every suite. A test of a path this CPU cannot run is reported as
+# skipped (say, AVX-512 on an AVX2-only machine), never as passed. Set ANYBIT_SUITES="native aarch64" to run a subset.
 set -uo pipefail
 source "$(dirname "$0")/lib/common.sh"
 set -e
@@ -14,11 +15,11 @@ set +e
 build_root="${ANYBIT_BUILD_DIR:-$ANYBIT_ROOT/build}"
 suites=${ANYBIT_SUITES:-"native sanitizers aarch64"}
 common=(-G Ninja -DANYBIT_WERROR=ON)
-total_passed=0 total_failed=0 failed_suites=()
+total_passed=0 total_failed=0 total_skipped=0 failed_suites=()
 
 # run_suite NAME CMAKE-ARGS...: configure, build, ctest; adds to the totals; fails if anything did.
 run_suite() {
-  local name=$1 dir="$build_root/$1" log line passed failed count
+  local name=$1 dir="$build_root/$1" log line passed failed count skipped
   shift
   echo
   echo "=== suite: $name ==="
@@ -34,9 +35,11 @@ run_suite() {
   [ -n "$line" ] || { echo "suite $name: ctest printed no summary"; return 1; }
   failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
   count=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
-  passed=$((count - failed))
+  skipped=$(grep -c '(Skipped)$' "$log")
+  passed=$((count - failed - skipped))
   total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed))
-  echo "suite $name: $passed passed, $failed failed"
+  total_skipped=$((total_skipped + skipped))
+  echo "suite $name: $passed passed, $failed failed, $skipped skipped"
   [ "$failed" -eq 0 ] && [ "$count" -gt 0 ]
 }
 
@@ -62,5 +65,5 @@ echo
 echo "=== summary ==="
 echo "suites run: $suites"
 [ ${#failed_suites[@]} -eq 0 ] || echo "suites FAILED: ${failed_suites[*]}"
-echo "tests: $total_passed passed, $total_failed failed"
+echo "tests: $total_passed passed, $total_failed failed, $total_skipped skipped"
 [ ${#failed_suites[@]} -eq 0 ]

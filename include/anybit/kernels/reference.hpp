@@ -42,4 +42,11 @@ inline std::int64_t bitserial_dot(const bitplane_view& a, std::size_t ar, const 
   return sum;
 }
 
+/// c[m * ldc + n] = bitserial_dot(a, m, w, n): the GEMM oracle, weights as plain bit-planes.
+inline void gemm(const bitplane_view& a, const bitplane_view& w, std::int64_t* c, std::size_t ldc) {
+  for (std::size_t m = 0; m < a.rows(); ++m) {
+    for (std::size_t n = 0; n < w.rows(); ++n) c[m * ldc + n] = bitserial_dot(a, m, w, n);
+  }
+}
+
 }  // namespace anybit::reference

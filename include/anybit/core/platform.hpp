@@ -1,0 +1,23 @@
+// anybit/core/platform.hpp — which architecture this translation unit is compiled for.
+// Macros are always defined, as 0 or 1, so that #if on them is checked by -Wundef.
+#pragma once
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define ANYBIT_ARCH_X86_64 1
+#else
+#define ANYBIT_ARCH_X86_64 0
+#endif
+
+#if defined(__aarch64__) || defined(_M_ARM64)
+#define ANYBIT_ARCH_AARCH64 1
+#else
+#define ANYBIT_ARCH_AARCH64 0
+#endif
+
+// GCC and Clang take per-function target attributes, which is how one header-only build holds
+// AVX2 and AVX-512 code next to baseline code.
+#if ANYBIT_ARCH_X86_64 && (defined(__GNUC__) || defined(__clang__))
+#define ANYBIT_X86_KERNELS 1
+#else
+#define ANYBIT_X86_KERNELS 0
+#endif

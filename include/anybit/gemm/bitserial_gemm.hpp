@@ -1,0 +1,144 @@
+// anybit/gemm/bitserial_gemm.hpp — the bit-serial GEMM driver over unsigned codes.
+//
+//     c[m * ldc + n] = sum_k a(m, k) * w(n, k)        (exact, 64-bit)
+//
+// a: M x K activation codes (bit-planes), w: N x K weight codes packed once (packed_weights).
+// The driver validates, picks the best allowed micro-kernel, then walks tiles of
+// mr rows x np weight panels; each output is computed by exactly one tile, so results are
+// identical for any thread count. Zero points, scales and the output stage build on this.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <ios>
+#include <thread>
+#include <vector>
+
+#include "anybit/core/error.hpp"
+#include "anybit/gemm/context.hpp"
+#include "anybit/gemm/packed_weights.hpp"
+#include "anybit/gemm/path.hpp"
+#include "anybit/kernels/avx2.hpp"
+#include "anybit/kernels/avx512.hpp"
+#include "anybit/kernels/neon.hpp"
+#include "anybit/kernels/scalar.hpp"
+#include "anybit/kernels/tile_args.hpp"
+#include "anybit/tensor/bitplane_view.hpp"
+
+namespace anybit {
+namespace detail {
+
+struct bitserial_kernel {
+  path which;
+  void (*run)(const kernels::tile_args&);
+  int mr;
+  int np;
+};
+
+/// The micro-kernels in this build, fastest first.
+inline std::vector<bitserial_kernel> compiled_bitserial_kernels() {
+  std::vector<bitserial_kernel> list;
+#if ANYBIT_X86_KERNELS
+  list.push_back({path::avx512, kernels::avx512::run, kernels::avx512::mr, kernels::avx512::np});
+  list.push_back({path::avx2, kernels::avx2::run, kernels::avx2::mr, kernels::avx2::np});
+#endif
+#if ANYBIT_ARCH_AARCH64
+  list.push_back({path::neon, kernels::neon::run, kernels::neon::mr, kernels::neon::np});
+#endif
+  list.push_back({path::scalar, kernels::scalar::run, kernels::scalar::mr, kernels::scalar::np});
+  return list;
+}
+
+// The oracle path: every output from the plane-pair identity, reading the packed words.
+inline void reference_gemm_packed(const bitplane_view& a, const packed_weights_view& w, std::int64_t* c,
+                                  std::size_t ldc) {
+  for (std::size_t m = 0; m < a.rows(); ++m) {
+    for (std::size_t n = 0; n < w.cols(); ++n) {
+      std::int64_t sum = 0;
+      for (int i = 0; i < a.bits(); ++i) {
+        for (int j = 0; j < w.bits(); ++j) {
+          std::int64_t ones = 0;
+          for (std::size_t kw = 0; kw < w.k_words(); ++kw) ones += popcount64(a.plane_row(i, m)[kw] & w.word(j, n, kw));
+          sum += ones << (i + j);
+        }
+      }
+      c[m * ldc + n] = sum;
+    }
+  }
+}
+
+// Panels [p_begin, p_end) of every row, tile by tile.
+inline void run_panels(const bitserial_kernel& k, const bitplane_view& a, const packed_weights_view& w,
+                       std::int64_t* c, std::size_t ldc, std::size_t p_begin, std::size_t p_end) {
+  const std::size_t width = static_cast<std::size_t>(k.np) * kernels::panel_width;
+  std::vector<std::int64_t> tile(static_cast<std::size_t>(k.mr) * width);
+  for (std::size_t p0 = p_begin; p0 < p_end; p0 += k.np) {
+    const int panels = static_cast<int>(std::min<std::size_t>(k.np, p_end - p0));
+    const std::size_t n0 = p0 * kernels::panel_width;
+    const std::size_t cols = std::min(static_cast<std::size_t>(panels) * kernels::panel_width, w.cols() - n0);
+    for (std::size_t m0 = 0; m0 < a.rows(); m0 += k.mr) {
+      const int rows = static_cast<int>(std::min<std::size_t>(k.mr, a.rows() - m0));
+      const kernels::tile_args t{a.plane_row(0, m0), a.words_per_row(), a.plane_stride(), a.bits(),
+                                 w.data() + p0 * w.panel_stride(), w.panel_stride(), w.plane_stride(), w.bits(),
+                                 w.k_words(), rows, panels, tile.data(), width};
+      k.run(t);
+      for (int r = 0; r < rows; ++r) std::copy_n(&tile[r * width], cols, &c[(m0 + r) * ldc + n0]);
+    }
+  }
+}
+
+}  // namespace detail
+
+/// The path gemm would run for this context: the fastest allowed, supported one.
+inline path choose_bitserial_path(const gemm_context& ctx) {
+  const path_mask usable = ctx.allowed & supported_paths();
+  for (const auto& k : detail::compiled_bitserial_kernels()) {
+    if (usable & mask_of(k.which)) return k.which;
+  }
+  if (usable & mask_of(path::reference)) return path::reference;
+  throw error(detail::message("anybit: no gemm path is both allowed (mask 0x", std::hex, ctx.allowed,
+                              ") and supported here (mask 0x", supported_paths(), ")"));
+}
+
+/// c[m * ldc + n] = sum_k a(m, k) * w(n, k) for every m < M, n < N.
+inline void bitserial_gemm(const bitplane_view& a, const packed_weights_view& w, std::int64_t* c, std::size_t ldc,
+                           gemm_context& ctx) {
+  if (a.cols() != w.k()) {
+    throw shape_error(detail::message("anybit: gemm with activations of K = ", a.cols(), " and weights of K = ", w.k(),
+                                      ", expected equal K"));
+  }
+  if (ldc < w.cols()) {
+    throw shape_error(detail::message("anybit: gemm output stride ldc = ", ldc, ", expected at least N = ", w.cols()));
+  }
+  if (a.rows() * w.cols() != 0 && c == nullptr) throw shape_error("anybit: gemm output pointer is null");
+  if (ctx.threads < 1) throw error(detail::message("anybit: gemm_context::threads = ", ctx.threads, ", expected >= 1"));
+
+  const path chosen = choose_bitserial_path(ctx);
+  ctx.last_path = chosen;
+  if (a.rows() * w.cols() == 0) return;
+  if (chosen == path::reference) return detail::reference_gemm_packed(a, w, c, ldc);
+
+  detail::bitserial_kernel kernel{};
+  for (const auto& k : detail::compiled_bitserial_kernels()) {
+    if (k.which == chosen) kernel = k;
+  }
+  // Threads take whole groups of np panels, so no output is shared between threads.
+  const std::size_t groups = ceil_div(w.panels(), static_cast<std::size_t>(kernel.np));
+  const std::size_t workers = std::min<std::size_t>(static_cast<std::size_t>(ctx.threads), groups);
+  if (workers <= 1) return detail::run_panels(kernel, a, w, c, ldc, 0, w.panels());
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < workers; ++t) {
+    const std::size_t begin = std::min(w.panels(), groups * t / workers * kernel.np);
+    const std::size_t end = std::min(w.panels(), groups * (t + 1) / workers * kernel.np);
+    if (t + 1 == workers) {
+      detail::run_panels(kernel, a, w, c, ldc, begin, end);
+    } else {
+      pool.emplace_back(detail::run_panels, std::cref(kernel), std::cref(a), std::cref(w), c, ldc, begin, end);
+    }
+  }
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace anybit

@@ -1,0 +1,110 @@
+// anybit/gemm/packed_weights.hpp — weights packed once into the micro-kernels' panel format.
+//
+// A weight matrix of N output columns x K codes (one bitplane row per output column) becomes,
+// per plane, ceil(N / 8) panels of 8 columns whose words are interleaved:
+//
+//     word(j, n, k) = data[j * plane_stride + (n / 8) * panel_stride + k * 8 + n % 8]
+//
+// with panel_stride = 8 * k_words and k_words = ceil(K / 64). Columns past N in the last panel
+// and bits past K are zero. Every path reads this one format, so weights are packed once.
+// As with bit-plane tensors, top(b) is the nested view of the top b planes, without copying.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "anybit/core/aligned_buffer.hpp"
+#include "anybit/core/bitops.hpp"
+#include "anybit/core/bits.hpp"
+#include "anybit/core/error.hpp"
+#include "anybit/kernels/tile_args.hpp"
+#include "anybit/tensor/bitplane_view.hpp"
+
+namespace anybit {
+
+class packed_weights_view {
+ public:
+  packed_weights_view(const std::uint64_t* data, int bits, std::size_t cols, std::size_t k)
+      : data_(data), bits_(check_bits(bits)), cols_(cols), k_(k), k_words_(ceil_div(k, bits_per_word)) {}
+
+  int bits() const noexcept { return bits_; }
+  std::size_t cols() const noexcept { return cols_; }  // N, output columns
+  std::size_t k() const noexcept { return k_; }
+  std::size_t k_words() const noexcept { return k_words_; }
+  std::size_t panels() const noexcept { return ceil_div(cols_, kernels::panel_width); }
+  std::size_t panel_stride() const noexcept { return k_words_ * kernels::panel_width; }
+  std::size_t plane_stride() const noexcept { return panels() * panel_stride(); }
+  const std::uint64_t* data() const noexcept { return data_; }
+
+  std::uint64_t word(int plane, std::size_t n, std::size_t kw) const noexcept {
+    return data_[plane * plane_stride() + (n / kernels::panel_width) * panel_stride() + kw * kernels::panel_width +
+                 n % kernels::panel_width];
+  }
+
+  /// Sum of the codes of each output column (for zero-point corrections).
+  std::vector<std::int64_t> column_sums() const {
+    std::vector<std::int64_t> sums(cols_, 0);
+    for (std::size_t n = 0; n < cols_; ++n) {
+      for (int p = 0; p < bits_; ++p) {
+        std::int64_t ones = 0;
+        for (std::size_t kw = 0; kw < k_words_; ++kw) ones += popcount64(word(p, n, kw));
+        sums[n] += ones << p;
+      }
+    }
+    return sums;
+  }
+
+  /// The top b planes: weights q >> (bits() - b).
+  packed_weights_view top(int b) const {
+    if (b < 1 || b > bits_) {
+      throw bit_width_error(detail::message("anybit: top(", b, ") of ", bits_, "-bit packed weights, expected a width in 1..",
+                                            bits_));
+    }
+    return packed_weights_view(data_ + (bits_ - b) * plane_stride(), b, cols_, k_);
+  }
+
+ private:
+  const std::uint64_t* data_;
+  int bits_;
+  std::size_t cols_;
+  std::size_t k_;
+  std::size_t k_words_;
+};
+
+class packed_weights {
+ public:
+  /// Packs weights given as a bit-plane tensor of N rows (output columns) x K codes.
+  explicit packed_weights(const bitplane_view& w)
+      : bits_(w.bits()), cols_(w.rows()), k_(w.cols()),
+        storage_(static_cast<std::size_t>(w.bits()) * shape().plane_stride()) {
+    const packed_weights_view s = shape();
+    for (int j = 0; j < bits_; ++j) {
+      for (std::size_t n = 0; n < cols_; ++n) {
+        const std::uint64_t* row = w.plane_row(j, n);
+        std::uint64_t* dst = storage_.data() + j * s.plane_stride() + (n / kernels::panel_width) * s.panel_stride() +
+                             n % kernels::panel_width;
+        for (std::size_t kw = 0; kw < s.k_words(); ++kw) dst[kw * kernels::panel_width] = row[kw];
+      }
+    }
+  }
+
+  packed_weights_view view() const noexcept { return packed_weights_view(storage_.data(), bits_, cols_, k_); }
+  operator packed_weights_view() const noexcept { return view(); }  // NOLINT: packed weights are viewable
+  packed_weights_view top(int b) const { return view().top(b); }
+  int bits() const noexcept { return bits_; }
+  std::size_t cols() const noexcept { return cols_; }
+  std::size_t k() const noexcept { return k_; }
+  std::size_t storage_bytes() const noexcept { return storage_.size() * sizeof(std::uint64_t); }
+
+ private:
+  // The geometry of this packing, before storage exists (no data is read through it).
+  packed_weights_view shape() const noexcept { return packed_weights_view(nullptr, bits_, cols_, k_); }
+
+  int bits_;
+  std::size_t cols_;
+  std::size_t k_;
+  aligned_buffer<std::uint64_t> storage_;
+};
+
+}  // namespace anybit

@@ -1,0 +1,93 @@
+// anybit/gemm/path.hpp — the implementation paths of gemm, as a bit mask.
+//
+// A path runs only if it is compiled into this build, the CPU can execute it, and the user
+// allows it: through gemm_context::allowed or the ANYBIT_PATHS environment variable, a list
+// of names such as "scalar,avx2" (tests and benchmarks use it to force each path).
+#pragma once
+
+#include <cstdlib>
+#include <string>
+
+#include "anybit/core/cpu_features.hpp"
+#include "anybit/core/error.hpp"
+#include "anybit/core/platform.hpp"
+
+namespace anybit {
+
+enum class path : unsigned {
+  reference = 1u << 0,  // the oracle: plain loops, never optimised
+  scalar = 1u << 1,     // portable popcount kernel
+  avx2 = 1u << 2,
+  avx512 = 1u << 3,     // AVX-512 with VPOPCNTDQ
+  neon = 1u << 4,
+};
+
+using path_mask = unsigned;
+inline constexpr path_mask all_paths = 0x1Fu;
+inline constexpr path all_path_values[] = {path::reference, path::scalar, path::avx2, path::avx512, path::neon};
+
+constexpr path_mask mask_of(path p) noexcept { return static_cast<path_mask>(p); }
+
+inline const char* path_name(path p) noexcept {
+  switch (p) {
+    case path::reference: return "reference";
+    case path::scalar: return "scalar";
+    case path::avx2: return "avx2";
+    case path::avx512: return "avx512";
+    case path::neon: return "neon";
+  }
+  return "unknown";
+}
+
+/// Paths whose code is in this build.
+constexpr path_mask compiled_paths() noexcept {
+  path_mask m = mask_of(path::reference) | mask_of(path::scalar);
+#if ANYBIT_X86_KERNELS
+  m |= mask_of(path::avx2) | mask_of(path::avx512);
+#endif
+#if ANYBIT_ARCH_AARCH64
+  m |= mask_of(path::neon);
+#endif
+  return m;
+}
+
+/// Paths this build has and this CPU can run.
+inline path_mask supported_paths() {
+  path_mask m = mask_of(path::reference) | mask_of(path::scalar);
+  if (cpu().avx2) m |= mask_of(path::avx2);
+  if (cpu().avx512_vpopcntdq) m |= mask_of(path::avx512);
+  if (cpu().neon) m |= mask_of(path::neon);
+  return m & compiled_paths();
+}
+
+/// Parses a comma-separated list of path names ("all" for every path).
+inline path_mask parse_paths(const std::string& text) {
+  path_mask m = 0;
+  std::size_t begin = 0;
+  while (begin <= text.size()) {
+    const std::size_t end = text.find(',', begin) == std::string::npos ? text.size() : text.find(',', begin);
+    const std::string name = text.substr(begin, end - begin);
+    bool known = name == "all";
+    if (known) m |= all_paths;
+    for (path p : all_path_values) {
+      if (name == path_name(p)) {
+        m |= mask_of(p);
+        known = true;
+      }
+    }
+    if (!known) {
+      throw error(detail::message("anybit: unknown gemm path '", name, "' in '", text,
+                                  "', expected a comma-separated list of reference, scalar, avx2, avx512, neon, all"));
+    }
+    begin = end + 1;
+  }
+  return m;
+}
+
+/// The mask ANYBIT_PATHS allows (every path when it is unset or empty).
+inline path_mask environment_paths() {
+  const char* text = std::getenv("ANYBIT_PATHS");
+  return text == nullptr || *text == '\0' ? all_paths : parse_paths(text);
+}
+
+}  // namespace anybit

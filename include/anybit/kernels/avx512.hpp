@@ -1,0 +1,53 @@
+// anybit/kernels/avx512.hpp — AVX-512 bit-serial micro-kernel with VPOPCNTDQ (x86-64, chosen
+// at run time): vpandq + vpopcntq + vpaddq per 512 bit-MACs, one weight panel per zmm.
+#pragma once
+
+#include "anybit/core/platform.hpp"
+
+#if ANYBIT_X86_KERNELS
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "anybit/kernels/tile_args.hpp"
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512vpopcntdq"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512vpopcntdq")
+#endif
+
+namespace anybit::kernels::avx512 {
+
+struct ops {
+  using vec = __m512i;
+  static constexpr int lanes = 8;
+  static vec zero() { return _mm512_setzero_si512(); }
+  static vec load(const std::uint64_t* p) { return _mm512_loadu_si512(p); }
+  static vec broadcast(std::uint64_t x) { return _mm512_set1_epi64(static_cast<long long>(x)); }
+  static vec and_popcount_add(vec acc, vec a, vec w) {
+    return _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(a, w)));
+  }
+  static void store_shifted_add(std::int64_t* c, vec acc, int shift) {
+    // maskz form with a full mask: _mm512_sll_epi64 trips a GCC 12 -Wmaybe-uninitialized false positive.
+    const __m512i shifted = _mm512_maskz_sll_epi64(0xFF, acc, _mm_cvtsi32_si128(shift));
+    _mm512_storeu_si512(c, _mm512_add_epi64(_mm512_loadu_si512(c), shifted));
+  }
+};
+
+inline constexpr int mr = 4;
+inline constexpr int np = 4;
+
+#include "anybit/kernels/bitserial_tile-inl.hpp"
+
+}  // namespace anybit::kernels::avx512
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+#endif  // ANYBIT_X86_KERNELS

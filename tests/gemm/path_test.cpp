@@ -1,0 +1,39 @@
+// Path masks: parsing ANYBIT_PATHS-style lists, and choosing among allowed, supported paths.
+#include "anybit/gemm/bitserial_gemm.hpp"
+#include "support/test_support.hpp"
+
+using namespace anybit;
+
+TEST_CASE("path lists parse into masks and unknown names are rejected by name") {
+  CHECK(parse_paths("scalar") == mask_of(path::scalar));
+  CHECK(parse_paths("avx2,neon") == (mask_of(path::avx2) | mask_of(path::neon)));
+  CHECK(parse_paths("all") == all_paths);
+  const std::string msg = test::thrown_message<error>([] { (void)parse_paths("scalar,avx3"); });
+  CHECK(msg.find("'avx3'") != std::string::npos);
+  CHECK_THROWS_AS((void)parse_paths(""), error);
+}
+
+TEST_CASE("the chosen path is allowed and supported and the fastest such kernel wins") {
+  gemm_context ctx;
+  const path best = choose_bitserial_path(ctx);
+  CHECK((supported_paths() & mask_of(best)) != 0);
+  CHECK(best != path::reference);  // some kernel beats the oracle everywhere
+  ctx.allowed = mask_of(path::scalar);
+  CHECK(choose_bitserial_path(ctx) == path::scalar);
+  ctx.allowed = mask_of(path::reference);
+  CHECK(choose_bitserial_path(ctx) == path::reference);
+  ctx.allowed = 0;
+  CHECK_THROWS_AS((void)choose_bitserial_path(ctx), error);
+}
+
+TEST_CASE("this build compiles the kernels of its architecture") {
+  CHECK((compiled_paths() & mask_of(path::scalar)) != 0);
+#if ANYBIT_ARCH_AARCH64
+  CHECK((supported_paths() & mask_of(path::neon)) != 0);  // baseline on aarch64: must run under qemu
+#endif
+#if ANYBIT_X86_KERNELS
+  CHECK((compiled_paths() & mask_of(path::avx2)) != 0);
+  CHECK((compiled_paths() & mask_of(path::avx512)) != 0);
+#endif
+  MESSAGE("supported paths mask: ", supported_paths());
+}
