@@ -1,4 +1,6 @@
 // Path masks: parsing ANYBIT_PATHS-style lists, and choosing among allowed, supported paths.
+#include <cstdlib>
+
 #include "anybit/gemm/bitserial_gemm.hpp"
 #include "support/test_support.hpp"
 
@@ -36,4 +38,23 @@ TEST_CASE("this build compiles the kernels of its architecture") {
   CHECK((compiled_paths() & mask_of(path::avx512)) != 0);
 #endif
   MESSAGE("supported paths mask: ", supported_paths());
+}
+
+TEST_CASE("from_environment reads ANYBIT_PATHS and ANYBIT_NUM_THREADS and rejects bad values") {
+  ::setenv("ANYBIT_PATHS", "scalar,reference", 1);
+  ::setenv("ANYBIT_NUM_THREADS", "2", 1);
+  gemm_context ctx = gemm_context::from_environment();
+  CHECK(ctx.allowed == (mask_of(path::scalar) | mask_of(path::reference)));
+  CHECK(ctx.threads == 2);
+  CHECK(choose_bitserial_path(ctx) == path::scalar);
+  ::setenv("ANYBIT_NUM_THREADS", "0", 1);
+  const std::string msg = test::thrown_message<error>([] { (void)gemm_context::from_environment(); });
+  CHECK(msg.find("ANYBIT_NUM_THREADS = '0'") != std::string::npos);
+  ::setenv("ANYBIT_NUM_THREADS", "3x", 1);
+  CHECK_THROWS_AS((void)gemm_context::from_environment(), error);
+  ::unsetenv("ANYBIT_NUM_THREADS");
+  ::unsetenv("ANYBIT_PATHS");
+  ctx = gemm_context::from_environment();
+  CHECK(ctx.allowed == all_paths);
+  CHECK(ctx.threads == 1);
 }

@@ -13,12 +13,8 @@
 
 #include "anybit/kernels/tile_args.hpp"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,popcnt"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,popcnt")
-#endif
+#define ANYBIT_X86_TARGET "avx2,popcnt"
+#include "anybit/kernels/x86_target_begin.hpp"
 
 namespace anybit::kernels::avx2 {
 
@@ -51,10 +47,6 @@ inline constexpr int np = 2;
 
 }  // namespace anybit::kernels::avx2
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "anybit/kernels/x86_target_end.hpp"
 
 #endif  // ANYBIT_X86_KERNELS

@@ -12,12 +12,8 @@
 
 #include "anybit/kernels/tile_args.hpp"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512vpopcntdq"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512vpopcntdq")
-#endif
+#define ANYBIT_X86_TARGET "avx512f,avx512bw,avx512vl,avx512vpopcntdq"
+#include "anybit/kernels/x86_target_begin.hpp"
 
 namespace anybit::kernels::avx512 {
 
@@ -44,10 +40,6 @@ inline constexpr int np = 4;
 
 }  // namespace anybit::kernels::avx512
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "anybit/kernels/x86_target_end.hpp"
 
 #endif  // ANYBIT_X86_KERNELS
