@@ -47,8 +47,7 @@ void set_gops(benchmark::State& state, double ops_per_iteration) {
 }
 
 const detail::bitserial_kernel* kernel_for(path p) {
-  static const auto kernels = detail::compiled_bitserial_kernels();
-  for (const auto& k : kernels) {
+  for (const auto& k : detail::compiled_bitserial_kernels()) {
     if (k.which == p) return &k;
   }
   return nullptr;

@@ -37,17 +37,20 @@ struct bitserial_kernel {
   int np;
 };
 
-/// The micro-kernels in this build, fastest first.
-inline std::vector<bitserial_kernel> compiled_bitserial_kernels() {
-  std::vector<bitserial_kernel> list;
+/// The micro-kernels in this build, fastest first (built once: gemm calls must not allocate).
+inline const std::vector<bitserial_kernel>& compiled_bitserial_kernels() {
+  static const std::vector<bitserial_kernel> list = [] {
+    std::vector<bitserial_kernel> l;
 #if ANYBIT_X86_KERNELS
-  list.push_back({path::avx512, kernels::avx512::run, kernels::avx512::mr, kernels::avx512::np});
-  list.push_back({path::avx2, kernels::avx2::run, kernels::avx2::mr, kernels::avx2::np});
+    l.push_back({path::avx512, kernels::avx512::run, kernels::avx512::mr, kernels::avx512::np});
+    l.push_back({path::avx2, kernels::avx2::run, kernels::avx2::mr, kernels::avx2::np});
 #endif
 #if ANYBIT_ARCH_AARCH64
-  list.push_back({path::neon, kernels::neon::run, kernels::neon::mr, kernels::neon::np});
+    l.push_back({path::neon, kernels::neon::run, kernels::neon::mr, kernels::neon::np});
 #endif
-  list.push_back({path::scalar, kernels::scalar::run, kernels::scalar::mr, kernels::scalar::np});
+    l.push_back({path::scalar, kernels::scalar::run, kernels::scalar::mr, kernels::scalar::np});
+    return l;
+  }();
   return list;
 }
 
@@ -73,7 +76,9 @@ inline void reference_gemm_packed(const bitplane_view& a, const packed_weights_v
 inline void run_panels(const bitserial_kernel& k, const bitplane_view& a, const packed_weights_view& w,
                        std::int64_t* c, std::size_t ldc, std::size_t p_begin, std::size_t p_end) {
   const std::size_t width = static_cast<std::size_t>(k.np) * kernels::panel_width;
-  std::vector<std::int64_t> tile(static_cast<std::size_t>(k.mr) * width);
+  constexpr std::size_t max_tile = 4 * 4 * kernels::panel_width;  // the largest kernel: 4 rows x 4 panels
+  alignas(64) std::int64_t tile[max_tile];
+  if (static_cast<std::size_t>(k.mr) * width > max_tile) throw error("anybit: micro-kernel tile larger than max_tile");
   for (std::size_t p0 = p_begin; p0 < p_end; p0 += k.np) {
     const int panels = static_cast<int>(std::min<std::size_t>(k.np, p_end - p0));
     const std::size_t n0 = p0 * kernels::panel_width;
@@ -82,7 +87,7 @@ inline void run_panels(const bitserial_kernel& k, const bitplane_view& a, const 
       const int rows = static_cast<int>(std::min<std::size_t>(k.mr, a.rows() - m0));
       const kernels::tile_args t{a.plane_row(0, m0), a.words_per_row(), a.plane_stride(), a.bits(),
                                  w.data() + p0 * w.panel_stride(), w.panel_stride(), w.plane_stride(), w.bits(),
-                                 w.k_words(), rows, panels, tile.data(), width};
+                                 w.k_words(), rows, panels, tile, width};
       k.run(t);
       for (int r = 0; r < rows; ++r) std::copy_n(&tile[r * width], cols, &c[(m0 + r) * ldc + n0]);
     }
