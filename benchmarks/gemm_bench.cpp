@@ -46,16 +46,9 @@ void set_gops(benchmark::State& state, double ops_per_iteration) {
       benchmark::Counter(ops_per_iteration * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 
-const detail::bitserial_kernel* kernel_for(path p) {
-  for (const auto& k : detail::compiled_bitserial_kernels()) {
-    if (k.which == p) return &k;
-  }
-  return nullptr;
-}
-
 // One full mr x np tile, W1A1, K = 64 words (4096 codes): operands of a few KiB, all in L1.
 void roofline(benchmark::State& state, path p) {
-  const auto* k = kernel_for(p);
+  const auto* k = detail::find_kernel(p);
   const std::size_t k_words = 64, kc = k_words * 64;
   const std::size_t rows = static_cast<std::size_t>(k->mr), cols = static_cast<std::size_t>(k->np) * kernels::panel_width;
   const auto ac = random_codes(rows * kc, 1, 1), wc = random_codes(cols * kc, 1, 2);
@@ -135,8 +128,8 @@ void openblas_sgemm(benchmark::State& state, shape s) {
 const bool registered = [] {
   const int widths[] = {1, 2, 3, 4, 8};
   for (path p : {path::avx512, path::avx2, path::neon, path::scalar}) {
-    if (!(supported_paths() & mask_of(p)) || kernel_for(p) == nullptr) continue;
-    const auto* k = kernel_for(p);
+    const auto* k = detail::find_kernel(p);
+    if (!(supported_paths() & mask_of(p)) || k == nullptr) continue;
     const shape tile{static_cast<std::size_t>(k->mr), static_cast<std::size_t>(k->np) * 8, 4096};
     benchmark::RegisterBenchmark(name("roofline", path_name(p), 1, 1, tile).c_str(), roofline, p);
     for (shape s : shapes) {

@@ -54,6 +54,14 @@ inline const std::vector<bitserial_kernel>& compiled_bitserial_kernels() {
   return list;
 }
 
+/// The compiled micro-kernel of path p, or nullptr (reference, or not in this build).
+inline const bitserial_kernel* find_kernel(path p) {
+  for (const auto& k : compiled_bitserial_kernels()) {
+    if (k.which == p) return &k;
+  }
+  return nullptr;
+}
+
 // The oracle path: every output from the plane-pair identity, reading the packed words.
 inline void reference_gemm_packed(const bitplane_view& a, const packed_weights_view& w, std::int64_t* c,
                                   std::size_t ldc) {
@@ -125,10 +133,7 @@ inline void bitserial_gemm(const bitplane_view& a, const packed_weights_view& w,
   if (a.rows() * w.cols() == 0) return;
   if (chosen == path::reference) return detail::reference_gemm_packed(a, w, c, ldc);
 
-  detail::bitserial_kernel kernel{};
-  for (const auto& k : detail::compiled_bitserial_kernels()) {
-    if (k.which == chosen) kernel = k;
-  }
+  const detail::bitserial_kernel& kernel = *detail::find_kernel(chosen);  // chosen is a compiled kernel
   // Threads take whole groups of np panels, so no output is shared between threads.
   const std::size_t groups = ceil_div(w.panels(), static_cast<std::size_t>(kernel.np));
   const std::size_t workers = std::min<std::size_t>(static_cast<std::size_t>(ctx.threads), groups);

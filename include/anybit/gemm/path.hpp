@@ -5,6 +5,7 @@
 // of names such as "scalar,avx2" (tests and benchmarks use it to force each path).
 #pragma once
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -65,7 +66,7 @@ inline path_mask parse_paths(const std::string& text) {
   path_mask m = 0;
   std::size_t begin = 0;
   while (begin <= text.size()) {
-    const std::size_t end = text.find(',', begin) == std::string::npos ? text.size() : text.find(',', begin);
+    const std::size_t end = std::min(text.find(',', begin), text.size());
     const std::string name = text.substr(begin, end - begin);
     bool known = name == "all";
     if (known) m |= all_paths;
