@@ -80,24 +80,30 @@ inline void reference_gemm_packed(const bitplane_view& a, const packed_weights_v
   }
 }
 
-// Panels [p_begin, p_end) of every row, tile by tile.
+// Panels [p_begin, p_end) of every row: one kernel call per np panels and block of rows. Full
+// blocks are written straight into c; the ragged right edge goes through a small tile.
 inline void run_panels(const bitserial_kernel& k, const bitplane_view& a, const packed_weights_view& w,
                        std::int64_t* c, std::size_t ldc, std::size_t p_begin, std::size_t p_end) {
+  constexpr std::size_t row_block = 64;
+  constexpr std::size_t max_width = 4 * kernels::panel_width;  // the widest kernel: 4 panels
+  alignas(64) std::int64_t edge[row_block * max_width];
   const std::size_t width = static_cast<std::size_t>(k.np) * kernels::panel_width;
-  constexpr std::size_t max_tile = 4 * 4 * kernels::panel_width;  // the largest kernel: 4 rows x 4 panels
-  alignas(64) std::int64_t tile[max_tile];
-  if (static_cast<std::size_t>(k.mr) * width > max_tile) throw error("anybit: micro-kernel tile larger than max_tile");
+  if (width > max_width) throw error("anybit: micro-kernel wider than the edge tile");
   for (std::size_t p0 = p_begin; p0 < p_end; p0 += k.np) {
     const int panels = static_cast<int>(std::min<std::size_t>(k.np, p_end - p0));
     const std::size_t n0 = p0 * kernels::panel_width;
     const std::size_t cols = std::min(static_cast<std::size_t>(panels) * kernels::panel_width, w.cols() - n0);
-    for (std::size_t m0 = 0; m0 < a.rows(); m0 += k.mr) {
-      const int rows = static_cast<int>(std::min<std::size_t>(k.mr, a.rows() - m0));
+    const bool direct = cols == static_cast<std::size_t>(panels) * kernels::panel_width;
+    for (std::size_t m0 = 0; m0 < a.rows(); m0 += row_block) {
+      const std::size_t rows = std::min(row_block, a.rows() - m0);
       const kernels::tile_args t{a.plane_row(0, m0), a.words_per_row(), a.plane_stride(), a.bits(),
                                  w.data() + p0 * w.panel_stride(), w.panel_stride(), w.plane_stride(), w.bits(),
-                                 w.k_words(), rows, panels, tile, width};
+                                 w.k_words(), static_cast<int>(rows), panels,
+                                 direct ? &c[m0 * ldc + n0] : edge, direct ? ldc : width};
       k.run(t);
-      for (int r = 0; r < rows; ++r) std::copy_n(&tile[r * width], cols, &c[(m0 + r) * ldc + n0]);
+      if (!direct) {
+        for (std::size_t r = 0; r < rows; ++r) std::copy_n(&edge[r * width], cols, &c[(m0 + r) * ldc + n0]);
+      }
     }
   }
 }

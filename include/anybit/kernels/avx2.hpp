@@ -1,6 +1,6 @@
 // anybit/kernels/avx2.hpp — AVX2 bit-serial micro-kernel (x86-64, chosen at run time).
 // AVX2 has no vector popcount: bytes are counted with the vpshufb nibble lookup (Mula et al.)
-// and summed into the four 64-bit lanes with vpsadbw.
+// into byte counters, folded into the four 64-bit lanes with vpsadbw every 31 steps.
 #pragma once
 
 #include "anybit/core/platform.hpp"
@@ -19,29 +19,44 @@
 namespace anybit::kernels::avx2 {
 
 struct ops {
-  using vec = __m256i;
+  // The activation word is split into nibbles once per row and the weight vector shifted once
+  // per column group, so each 256 bit-MACs cost 2 AND, 2 vpshufb and 2 byte adds.
+  struct a_word {
+    __m256i low, high;  // nibbles 0..3 and 4..7 of every byte, each in the low half of its byte
+  };
+  struct w_vec {
+    __m256i w, w_shifted;  // w and w >> 4 (16-bit lanes; the stray bits meet a's zero high nibbles)
+  };
+  using acc = __m256i;  // byte counts: at most 8 per step, so 31 steps fit
   static constexpr int lanes = 4;
-  static vec zero() { return _mm256_setzero_si256(); }
-  static vec load(const std::uint64_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  static vec broadcast(std::uint64_t x) { return _mm256_set1_epi64x(static_cast<long long>(x)); }
-  static vec and_popcount_add(vec acc, vec a, vec w) {
+  static constexpr std::size_t flush_every = 31;
+  static acc zero() { return _mm256_setzero_si256(); }
+  static a_word prepare_a(std::uint64_t x) {
+    const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+    const __m256i a = _mm256_set1_epi64x(static_cast<long long>(x));
+    return {_mm256_and_si256(a, low_nibbles), _mm256_and_si256(_mm256_srli_epi16(a, 4), low_nibbles)};
+  }
+  static w_vec prepare_w(const std::uint64_t* p) {
+    const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    return {w, _mm256_srli_epi16(w, 4)};
+  }
+  static acc and_popcount_add(acc sum, a_word a, w_vec w) {
     const __m256i lookup = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  //
                                             0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-    const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
-    const __m256i x = _mm256_and_si256(a, w);
-    const __m256i lo = _mm256_shuffle_epi8(lookup, _mm256_and_si256(x, low_nibbles));
-    const __m256i hi = _mm256_shuffle_epi8(lookup, _mm256_and_si256(_mm256_srli_epi16(x, 4), low_nibbles));
-    return _mm256_add_epi64(acc, _mm256_sad_epu8(_mm256_add_epi8(lo, hi), _mm256_setzero_si256()));
+    const __m256i low = _mm256_shuffle_epi8(lookup, _mm256_and_si256(a.low, w.w));
+    const __m256i high = _mm256_shuffle_epi8(lookup, _mm256_and_si256(a.high, w.w_shifted));
+    return _mm256_add_epi8(_mm256_add_epi8(sum, low), high);
   }
-  static void store_shifted_add(std::int64_t* c, vec acc, int shift) {
+  static void flush(std::int64_t* c, acc sum, int shift, bool add) {
     __m256i* p = reinterpret_cast<__m256i*>(c);
-    const __m256i shifted = _mm256_sll_epi64(acc, _mm_cvtsi32_si128(shift));
-    _mm256_storeu_si256(p, _mm256_add_epi64(_mm256_loadu_si256(p), shifted));
+    const __m256i lanes64 = _mm256_sad_epu8(sum, _mm256_setzero_si256());  // bytes -> one sum per 64-bit lane
+    const __m256i shifted = _mm256_sll_epi64(lanes64, _mm_cvtsi32_si128(shift));
+    _mm256_storeu_si256(p, add ? _mm256_add_epi64(_mm256_loadu_si256(p), shifted) : shifted);
   }
 };
 
-inline constexpr int mr = 2;
-inline constexpr int np = 2;
+inline constexpr int mr = 4;
+inline constexpr int np = 1;
 
 #include "anybit/kernels/bitserial_tile-inl.hpp"
 

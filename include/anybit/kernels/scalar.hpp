@@ -11,13 +11,19 @@
 namespace anybit::kernels::scalar {
 
 struct ops {
-  using vec = std::uint64_t;
+  using acc = std::uint64_t;
+  using a_word = std::uint64_t;
+  using w_vec = std::uint64_t;
   static constexpr int lanes = 1;
-  static vec zero() { return 0; }
-  static vec load(const std::uint64_t* p) { return *p; }
-  static vec broadcast(std::uint64_t x) { return x; }
-  static vec and_popcount_add(vec acc, vec a, vec w) { return acc + static_cast<vec>(popcount64(a & w)); }
-  static void store_shifted_add(std::int64_t* c, vec acc, int shift) { *c += static_cast<std::int64_t>(acc << shift); }
+  static constexpr std::size_t flush_every = std::size_t{1} << 24;  // a 64-bit count cannot overflow
+  static acc zero() { return 0; }
+  static a_word prepare_a(std::uint64_t x) { return x; }
+  static w_vec prepare_w(const std::uint64_t* p) { return *p; }
+  static acc and_popcount_add(acc sum, a_word a, w_vec w) { return sum + static_cast<acc>(popcount64(a & w)); }
+  static void flush(std::int64_t* c, acc sum, int shift, bool add) {
+    const auto shifted = static_cast<std::int64_t>(sum << shift);
+    *c = add ? *c + shifted : shifted;
+  }
 };
 
 inline constexpr int mr = 2;

@@ -31,7 +31,7 @@ struct tile_args {
   std::size_t w_plane_stride;
   int w_bits;
   std::size_t k_words;
-  int rows;    // 1 .. the kernel's mr
+  int rows;    // >= 1: the kernel walks them mr at a time
   int panels;  // 1 .. the kernel's np
   std::int64_t* c;
   std::size_t c_row_stride;
