@@ -112,15 +112,17 @@ TEST_CASE("weights packed at 8 bits multiply at any width from their top planes"
   }
 }
 
-TEST_CASE("packed weight column sums equal the sums of the codes") {
+TEST_CASE("packed weight column sums equal the sums of the codes, for every nested width") {
   const std::size_t n = 11, k = 70;
   const auto wc = test::random_codes(n * k, 5, 3);
   const packed_weights w(bitplane_tensor<>::from_codes(wc.data(), n, k, 5));
-  const auto sums = w.view().column_sums();
-  for (std::size_t j = 0; j < n; ++j) {
-    std::int64_t expected = 0;
-    for (std::size_t x = 0; x < k; ++x) expected += wc[j * k + x];
-    CHECK(sums[j] == expected);
+  for (int b = 1; b <= 5; ++b) {
+    const packed_weights_view v = w.top(b);
+    for (std::size_t j = 0; j < n; ++j) {
+      std::int64_t expected = 0;
+      for (std::size_t x = 0; x < k; ++x) expected += wc[j * k + x] >> (5 - b);
+      CHECK(v.column_sum(j) == expected);
+    }
   }
   CHECK_THROWS_AS((void)w.top(6), bit_width_error);
 }

@@ -62,50 +62,59 @@ inline const bitserial_kernel* find_kernel(path p) {
   return nullptr;
 }
 
-// The oracle path: every output from the plane-pair identity, reading the packed words.
-inline void reference_gemm_packed(const bitplane_view& a, const packed_weights_view& w, std::int64_t* c,
-                                  std::size_t ldc) {
-  for (std::size_t m = 0; m < a.rows(); ++m) {
-    for (std::size_t n = 0; n < w.cols(); ++n) {
-      std::int64_t sum = 0;
-      for (int i = 0; i < a.bits(); ++i) {
-        for (int j = 0; j < w.bits(); ++j) {
-          std::int64_t ones = 0;
-          for (std::size_t kw = 0; kw < w.k_words(); ++kw) ones += popcount64(a.plane_row(i, m)[kw] & w.word(j, n, kw));
-          sum += ones << (i + j);
-        }
-      }
-      c[m * ldc + n] = sum;
-    }
-  }
-}
-
-// Panels [p_begin, p_end) of every row: one kernel call per np panels and block of rows. Full
-// blocks are written straight into c; the ragged right edge goes through a small tile.
-inline void run_panels(const bitserial_kernel& k, const bitplane_view& a, const packed_weights_view& w,
-                       std::int64_t* c, std::size_t ldc, std::size_t p_begin, std::size_t p_end) {
-  constexpr std::size_t row_block = 64;
+// Panels [p_begin, p_end) of every row: one kernel call per np panels and block of rows.
+// A sink receives the exact sums: sink.direct(m0, n0) may give a place in the final output
+// (with sink.direct_stride()) for full blocks; otherwise sums go through a small tile that
+// sink.take(tile, stride, m0, rows, n0, cols) converts (the output stage works on L1 data).
+template <class Sink>
+void run_panels(const bitserial_kernel& k, const bitplane_view& a, const packed_weights_view& w, Sink& sink,
+                std::size_t p_begin, std::size_t p_end) {
+  constexpr std::size_t row_block = 32;
   constexpr std::size_t max_width = 4 * kernels::panel_width;  // the widest kernel: 4 panels
-  alignas(64) std::int64_t edge[row_block * max_width];
+  alignas(64) std::int64_t tile[row_block * max_width];
   const std::size_t width = static_cast<std::size_t>(k.np) * kernels::panel_width;
-  if (width > max_width) throw error("anybit: micro-kernel wider than the edge tile");
+  if (width > max_width) throw error("anybit: micro-kernel wider than the output tile");
   for (std::size_t p0 = p_begin; p0 < p_end; p0 += k.np) {
     const int panels = static_cast<int>(std::min<std::size_t>(k.np, p_end - p0));
     const std::size_t n0 = p0 * kernels::panel_width;
     const std::size_t cols = std::min(static_cast<std::size_t>(panels) * kernels::panel_width, w.cols() - n0);
-    const bool direct = cols == static_cast<std::size_t>(panels) * kernels::panel_width;
+    const bool full = cols == static_cast<std::size_t>(panels) * kernels::panel_width;
     for (std::size_t m0 = 0; m0 < a.rows(); m0 += row_block) {
       const std::size_t rows = std::min(row_block, a.rows() - m0);
+      std::int64_t* direct = full ? sink.direct(m0, n0) : nullptr;
       const kernels::tile_args t{a.plane_row(0, m0), a.words_per_row(), a.plane_stride(), a.bits(),
                                  w.data() + p0 * w.panel_stride(), w.panel_stride(), w.plane_stride(), w.bits(),
                                  w.k_words(), static_cast<int>(rows), panels,
-                                 direct ? &c[m0 * ldc + n0] : edge, direct ? ldc : width};
+                                 direct != nullptr ? direct : tile, direct != nullptr ? sink.direct_stride() : width};
       k.run(t);
-      if (!direct) {
-        for (std::size_t r = 0; r < rows; ++r) std::copy_n(&edge[r * width], cols, &c[(m0 + r) * ldc + n0]);
-      }
+      if (direct == nullptr) sink.take(tile, width, m0, rows, n0, cols);
     }
   }
+}
+
+// Raw sums into c (ldc): full blocks are written in place.
+struct int64_sink {
+  std::int64_t* c;
+  std::size_t ldc;
+  std::int64_t* direct(std::size_t m0, std::size_t n0) const { return &c[m0 * ldc + n0]; }
+  std::size_t direct_stride() const { return ldc; }
+  void take(const std::int64_t* tile, std::size_t stride, std::size_t m0, std::size_t rows, std::size_t n0,
+            std::size_t cols) const {
+    for (std::size_t r = 0; r < rows; ++r) std::copy_n(&tile[r * stride], cols, &c[(m0 + r) * ldc + n0]);
+  }
+};
+
+inline void check_gemm_shapes(const bitplane_view& a, const packed_weights_view& w, std::size_t ldc, const void* c,
+                              const gemm_context& ctx) {
+  if (a.cols() != w.k()) {
+    throw shape_error(detail::message("anybit: gemm with activations of K = ", a.cols(), " and weights of K = ", w.k(),
+                                      ", expected equal K"));
+  }
+  if (ldc < w.cols()) {
+    throw shape_error(detail::message("anybit: gemm output stride ldc = ", ldc, ", expected at least N = ", w.cols()));
+  }
+  if (a.rows() * w.cols() != 0 && c == nullptr) throw shape_error("anybit: gemm output pointer is null");
+  if (ctx.threads < 1) throw error(detail::message("anybit: gemm_context::threads = ", ctx.threads, ", expected >= 1"));
 }
 
 }  // namespace detail
@@ -121,40 +130,56 @@ inline path choose_bitserial_path(const gemm_context& ctx) {
                               ") and supported here (mask 0x", supported_paths(), ")"));
 }
 
-/// c[m * ldc + n] = sum_k a(m, k) * w(n, k) for every m < M, n < N.
-inline void bitserial_gemm(const bitplane_view& a, const packed_weights_view& w, std::int64_t* c, std::size_t ldc,
-                           gemm_context& ctx) {
-  if (a.cols() != w.k()) {
-    throw shape_error(detail::message("anybit: gemm with activations of K = ", a.cols(), " and weights of K = ", w.k(),
-                                      ", expected equal K"));
-  }
-  if (ldc < w.cols()) {
-    throw shape_error(detail::message("anybit: gemm output stride ldc = ", ldc, ", expected at least N = ", w.cols()));
-  }
-  if (a.rows() * w.cols() != 0 && c == nullptr) throw shape_error("anybit: gemm output pointer is null");
-  if (ctx.threads < 1) throw error(detail::message("anybit: gemm_context::threads = ", ctx.threads, ", expected >= 1"));
+namespace detail {
 
+/// Validated shapes in, sums out through sink: chooses the path, records it, runs the threads.
+/// Threads take whole groups of np panels, so no output is shared and the result does not
+/// depend on the thread count.
+template <class Sink>
+void bitserial_sums(const bitplane_view& a, const packed_weights_view& w, Sink& sink, gemm_context& ctx) {
   const path chosen = choose_bitserial_path(ctx);
   ctx.last_path = chosen;
   if (a.rows() * w.cols() == 0) return;
-  if (chosen == path::reference) return detail::reference_gemm_packed(a, w, c, ldc);
-
-  const detail::bitserial_kernel& kernel = *detail::find_kernel(chosen);  // chosen is a compiled kernel
-  // Threads take whole groups of np panels, so no output is shared between threads.
+  static const bitserial_kernel reference_kernel{path::reference, nullptr, 1, 1};
+  const bitserial_kernel& kernel = chosen == path::reference ? reference_kernel : *find_kernel(chosen);
+  const auto work = [&](std::size_t begin, std::size_t end) {
+    if (kernel.run != nullptr) return run_panels(kernel, a, w, sink, begin, end);
+    // The oracle path: every output from the plane-pair identity, reading the packed words.
+    std::int64_t sum = 0;
+    for (std::size_t m = 0; m < a.rows(); ++m) {
+      for (std::size_t n = begin * kernels::panel_width; n < std::min(w.cols(), end * kernels::panel_width); ++n) {
+        sum = 0;
+        for (int i = 0; i < a.bits(); ++i) {
+          for (int j = 0; j < w.bits(); ++j) {
+            std::int64_t ones = 0;
+            for (std::size_t kw = 0; kw < w.k_words(); ++kw) ones += popcount64(a.plane_row(i, m)[kw] & w.word(j, n, kw));
+            sum += ones << (i + j);
+          }
+        }
+        sink.take(&sum, 1, m, 1, n, 1);
+      }
+    }
+  };
   const std::size_t groups = ceil_div(w.panels(), static_cast<std::size_t>(kernel.np));
   const std::size_t workers = std::min<std::size_t>(static_cast<std::size_t>(ctx.threads), groups);
-  if (workers <= 1) return detail::run_panels(kernel, a, w, c, ldc, 0, w.panels());
   std::vector<std::thread> pool;
-  for (std::size_t t = 0; t < workers; ++t) {
+  for (std::size_t t = 0; t + 1 < workers; ++t) {
     const std::size_t begin = std::min(w.panels(), groups * t / workers * kernel.np);
     const std::size_t end = std::min(w.panels(), groups * (t + 1) / workers * kernel.np);
-    if (t + 1 == workers) {
-      detail::run_panels(kernel, a, w, c, ldc, begin, end);
-    } else {
-      pool.emplace_back(detail::run_panels, std::cref(kernel), std::cref(a), std::cref(w), c, ldc, begin, end);
-    }
+    pool.emplace_back(work, begin, end);
   }
+  work(std::min(w.panels(), groups * (workers - 1) / workers * kernel.np), w.panels());
   for (auto& th : pool) th.join();
+}
+
+}  // namespace detail
+
+/// c[m * ldc + n] = sum_k a(m, k) * w(n, k) for every m < M, n < N: exact sums of unsigned codes.
+inline void bitserial_gemm(const bitplane_view& a, const packed_weights_view& w, std::int64_t* c, std::size_t ldc,
+                           gemm_context& ctx) {
+  detail::check_gemm_shapes(a, w, ldc, c, ctx);
+  detail::int64_sink sink{c, ldc};
+  detail::bitserial_sums(a, w, sink, ctx);
 }
 
 }  // namespace anybit

@@ -8,6 +8,8 @@
 // with panel_stride = 8 * k_words and k_words = ceil(K / 64). Columns past N in the last panel
 // and bits past K are zero. Every path reads this one format, so weights are packed once.
 // As with bit-plane tensors, top(b) is the nested view of the top b planes, without copying.
+// Column code sums (for zero-point corrections) are computed at packing for every top(b), so a
+// GEMV never pays an N x K pass for them.
 #pragma once
 
 #include <cstddef>
@@ -25,8 +27,11 @@ namespace anybit {
 
 class packed_weights_view {
  public:
-  packed_weights_view(const std::uint64_t* data, int bits, std::size_t cols, std::size_t k)
-      : data_(data), bits_(check_bits(bits)), cols_(cols), k_(k), k_words_(ceil_div(k, bits_per_word)) {}
+  /// column_sums: N sums of this view's codes (packed_weights provides them), or null.
+  packed_weights_view(const std::uint64_t* data, int bits, std::size_t cols, std::size_t k,
+                      const std::int64_t* column_sums = nullptr)
+      : data_(data), column_sums_(column_sums), bits_(check_bits(bits)), cols_(cols), k_(k),
+        k_words_(ceil_div(k, bits_per_word)) {}
 
   int bits() const noexcept { return bits_; }
   std::size_t cols() const noexcept { return cols_; }  // N, output columns
@@ -42,18 +47,12 @@ class packed_weights_view {
                  n % kernels::panel_width];
   }
 
-  /// Sum of the codes of each output column (for zero-point corrections).
-  std::vector<std::int64_t> column_sums() const {
-    std::vector<std::int64_t> sums(cols_, 0);
-    for (std::size_t n = 0; n < cols_; ++n) {
-      for (int p = 0; p < bits_; ++p) {
-        std::int64_t ones = 0;
-        for (std::size_t kw = 0; kw < k_words_; ++kw) ones += popcount64(word(p, n, kw));
-        sums[n] += ones << p;
-      }
-    }
-    return sums;
+  /// Sum of the codes of output column n (for zero-point corrections).
+  std::int64_t column_sum(std::size_t n) const {
+    if (column_sums_ == nullptr) throw error("anybit: this packed_weights_view carries no column sums");
+    return column_sums_[n];
   }
+  const std::int64_t* column_sums() const noexcept { return column_sums_; }
 
   /// The top b planes: weights q >> (bits() - b).
   packed_weights_view top(int b) const {
@@ -61,11 +60,13 @@ class packed_weights_view {
       throw bit_width_error(detail::message("anybit: top(", b, ") of ", bits_, "-bit packed weights, expected a width in 1..",
                                             bits_));
     }
-    return packed_weights_view(data_ + (bits_ - b) * plane_stride(), b, cols_, k_);
+    return packed_weights_view(data_ + (bits_ - b) * plane_stride(), b, cols_, k_,
+                               column_sums_ == nullptr ? nullptr : column_sums_ - cols_ * static_cast<std::size_t>(bits_ - b));
   }
 
  private:
   const std::uint64_t* data_;
+  const std::int64_t* column_sums_;
   int bits_;
   std::size_t cols_;
   std::size_t k_;
@@ -77,7 +78,8 @@ class packed_weights {
   /// Packs weights given as a bit-plane tensor of N rows (output columns) x K codes.
   explicit packed_weights(const bitplane_view& w)
       : bits_(w.bits()), cols_(w.rows()), k_(w.cols()),
-        storage_(static_cast<std::size_t>(w.bits()) * shape().plane_stride()) {
+        storage_(static_cast<std::size_t>(w.bits()) * shape().plane_stride()),
+        sums_(static_cast<std::size_t>(w.bits()) * w.rows(), 0) {
     const packed_weights_view s = shape();
     for (int j = 0; j < bits_; ++j) {
       for (std::size_t n = 0; n < cols_; ++n) {
@@ -87,9 +89,23 @@ class packed_weights {
         for (std::size_t kw = 0; kw < s.k_words(); ++kw) dst[kw * kernels::panel_width] = row[kw];
       }
     }
+    // sums_[(b - 1) * N + n]: column sums of the top b planes, i.e. of the codes q >> (bits - b).
+    for (int b = 1; b <= bits_; ++b) {
+      for (std::size_t n = 0; n < cols_; ++n) {
+        std::int64_t sum = 0;
+        for (int j = bits_ - b; j < bits_; ++j) {
+          std::int64_t ones = 0;
+          for (std::size_t kw = 0; kw < s.k_words(); ++kw) ones += popcount64(w.plane_row(j, n)[kw]);
+          sum += ones << (j - (bits_ - b));
+        }
+        sums_[static_cast<std::size_t>(b - 1) * cols_ + n] = sum;
+      }
+    }
   }
 
-  packed_weights_view view() const noexcept { return packed_weights_view(storage_.data(), bits_, cols_, k_); }
+  packed_weights_view view() const noexcept {
+    return packed_weights_view(storage_.data(), bits_, cols_, k_, sums_.data() + static_cast<std::size_t>(bits_ - 1) * cols_);
+  }
   operator packed_weights_view() const noexcept { return view(); }  // NOLINT: packed weights are viewable
   packed_weights_view top(int b) const { return view().top(b); }
   int bits() const noexcept { return bits_; }
@@ -105,6 +121,7 @@ class packed_weights {
   std::size_t cols_;
   std::size_t k_;
   aligned_buffer<std::uint64_t> storage_;
+  std::vector<std::int64_t> sums_;
 };
 
 }  // namespace anybit

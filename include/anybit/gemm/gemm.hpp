@@ -1,0 +1,72 @@
+// anybit/gemm/gemm.hpp — the front end: quantized activations x packed weights -> float or codes.
+//
+//   y[m * ldy + n] = clamp(sa * sw[n] * sum_k (qa(m,k) - za) (qw(n,k) - zw[n]) + bias[n], min, max)
+//
+// (see output_stage.hpp), written as float, or as codes of the next layer (code_output).
+// Validates every shape and parameter, runs the fastest allowed path (ctx.allowed, ANYBIT_PATHS)
+// and records it in ctx.last_path. Any thread count gives bit-identical results.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "anybit/gemm/bitserial_gemm.hpp"
+#include "anybit/gemm/context.hpp"
+#include "anybit/gemm/output_stage.hpp"
+#include "anybit/gemm/packed_weights.hpp"
+#include "anybit/gemm/quantization.hpp"
+#include "anybit/tensor/bitplane_view.hpp"
+
+namespace anybit {
+namespace detail {
+
+// Converts each tile of sums with the dequantizer, then stores it with `store(y, m, n)`.
+template <class Store>
+struct stage_sink {
+  const dequantizer& dq;
+  Store store;
+  std::int64_t* direct(std::size_t, std::size_t) const { return nullptr; }
+  std::size_t direct_stride() const { return 0; }
+  void take(const std::int64_t* tile, std::size_t stride, std::size_t m0, std::size_t rows, std::size_t n0,
+            std::size_t cols) const {
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t x = 0; x < cols; ++x) store(dq(tile[r * stride + x], m0 + r, n0 + x), m0 + r, n0 + x);
+    }
+  }
+};
+
+template <class Store>
+void quantized_gemm(const bitplane_view& a, const activation_quant& aq, const packed_weights_view& w,
+                    const weight_quant& wq, const output_stage& out, const void* y, std::size_t ldy, gemm_context& ctx,
+                    Store store) {
+  check_gemm_shapes(a, w, ldy, y, ctx);
+  check_quantization(aq, wq, out, w.cols());
+  if (w.column_sums() == nullptr) throw error("anybit: gemm needs weights packed by packed_weights (column sums)");
+  std::vector<std::int64_t> row_sums;
+  if (dequantizer::needs_row_sums(wq)) row_sums = a.row_sums();
+  const dequantizer dq(aq, wq, out, w, row_sums.empty() ? nullptr : row_sums.data());
+  stage_sink<Store> sink{dq, store};
+  bitserial_sums(a, w, sink, ctx);
+}
+
+}  // namespace detail
+
+/// Float output: y[m * ldy + n] for every m < M, n < N.
+inline void gemm(const bitplane_view& a, const activation_quant& aq, const packed_weights_view& w,
+                 const weight_quant& wq, const output_stage& out, float* y, std::size_t ldy, gemm_context& ctx) {
+  detail::quantized_gemm(a, aq, w, wq, out, y, ldy, ctx,
+                         [y, ldy](double v, std::size_t m, std::size_t n) { y[m * ldy + n] = static_cast<float>(v); });
+}
+
+/// Codes output for the next layer: y[m * ldy + n] = quantize(output, q).
+inline void gemm(const bitplane_view& a, const activation_quant& aq, const packed_weights_view& w,
+                 const weight_quant& wq, const output_stage& out, const code_output& q, std::uint8_t* y,
+                 std::size_t ldy, gemm_context& ctx) {
+  detail::check_code_output(q);
+  detail::quantized_gemm(a, aq, w, wq, out, y, ldy, ctx, [y, ldy, q](double v, std::size_t m, std::size_t n) {
+    y[m * ldy + n] = detail::quantize_to_code(v, q);
+  });
+}
+
+}  // namespace anybit
