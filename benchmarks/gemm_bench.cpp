@@ -5,10 +5,13 @@
 //                   the most its AND-popcount loop can do; GOPS counts 2 ops per bit ANDed.
 //   bitserial       bitserial_gemm forced to that path.
 //   openblas_sgemm  cblas_sgemm on float copies of the same codes (when OpenBLAS is found).
+//   pack            quantize_activations: M x K floats to A-bit planes (the run-time packing
+//                   every layer pays); Gcodes = codes packed per second, not a GEMM rate.
 // GOPS = effective 2*M*N*K operations per second for every GEMM. Each benchmark checks its
 // result once before timing (sampled rows against the reference) and fails loudly otherwise.
 #include <anybit/anybit.hpp>
 #include <anybit/gemm/bitserial_gemm.hpp>
+#include <anybit/gemm/pack_activations.hpp>
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -93,6 +96,29 @@ void bitserial(benchmark::State& state, path p, int wb, int ab, shape s) {
   set_gops(state, 2.0 * static_cast<double>(s.m * s.n * s.k));
 }
 
+void pack(benchmark::State& state, path p, int ab, shape s) {
+  std::mt19937 rng(7);
+  std::vector<float> x(s.m * s.k);
+  for (auto& v : x) v = static_cast<float>(rng() % 2001) / 1000.0f - 1.0f;
+  const activation_quant q{2.0f / static_cast<float>(max_code(ab)), static_cast<float>(max_code(ab)) / 2.0f};
+  gemm_context ctx;
+  ctx.allowed = mask_of(p);
+  bitplane_tensor<> out(s.m, s.k, ab);
+  quantize_activations(x.data(), s.m, s.k, s.k, q, ab, out, ctx);
+  for (std::size_t i = 0; i < x.size(); i += 101) {  // sampled codes against quantize_code
+    if (out.view().code(i / s.k, i % s.k) != quantize_code(x[i], 1.0f / q.scale, q.zero_point, static_cast<float>(max_code(ab)))) {
+      return state.SkipWithError("packed code differs from quantize_code");
+    }
+  }
+  for (auto _ : state) {
+    quantize_activations(x.data(), s.m, s.k, s.k, q, ab, out, ctx);
+    benchmark::DoNotOptimize(out.plane_row(0, 0));
+    benchmark::ClobberMemory();
+  }
+  state.counters["Gcodes"] =
+      benchmark::Counter(static_cast<double>(s.m * s.k) * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+
 #if ANYBIT_BENCH_OPENBLAS
 void openblas_sgemm(benchmark::State& state, shape s) {
   // 4-bit codes keep every partial sum below 2^24, so float is exact and checkable; the values
@@ -132,6 +158,13 @@ const bool registered = [] {
     if (!(supported_paths() & mask_of(p)) || k == nullptr) continue;
     const shape tile{static_cast<std::size_t>(k->mr), static_cast<std::size_t>(k->np) * 8, 4096};
     benchmark::RegisterBenchmark(name("roofline", path_name(p), 1, 1, tile).c_str(), roofline, p);
+    if (p == path::avx2 || p == path::scalar) {
+      for (int ab : widths) {
+        const shape s{64, 0, 1024};
+        benchmark::RegisterBenchmark(("pack/" + std::string(path_name(p)) + "/A" + std::to_string(ab) + "/64x1024").c_str(),
+                                     pack, p, ab, s);
+      }
+    }
     for (shape s : shapes) {
       for (int wb : widths) {
         for (int ab : widths) {
