@@ -4,6 +4,8 @@
 //   roofline        the path's micro-kernel on one full tile whose operands stay in L1 (W1A1):
 //                   the most its AND-popcount loop can do; GOPS counts 2 ops per bit ANDed.
 //   bitserial       bitserial_gemm forced to that path.
+//   int8            gemm_sums forced to the int8 path (codes as bytes, vpmaddubsw).
+//   auto            gemm_sums with every path allowed: the cost model's choice.
 //   openblas_sgemm  cblas_sgemm on float copies of the same codes (when OpenBLAS is found).
 //   pack            quantize_activations: M x K floats to A-bit planes (the run-time packing
 //                   every layer pays); Gcodes = codes packed per second, not a GEMM rate.
@@ -11,6 +13,7 @@
 // result once before timing (sampled rows against the reference) and fails loudly otherwise.
 #include <anybit/anybit.hpp>
 #include <anybit/gemm/bitserial_gemm.hpp>
+#include <anybit/gemm/gemm.hpp>
 #include <anybit/gemm/pack_activations.hpp>
 #include <benchmark/benchmark.h>
 
@@ -72,24 +75,27 @@ void roofline(benchmark::State& state, path p) {
   set_gops(state, 2.0 * static_cast<double>(rows * cols * kc));
 }
 
-void bitserial(benchmark::State& state, path p, int wb, int ab, shape s) {
+// bitserial_gemm on one path, or gemm_sums (int8 / auto): the same exact int64 sums either way.
+void integer_gemm(benchmark::State& state, path_mask allowed, bool bitserial_only, int wb, int ab, shape s) {
   const auto ac = random_codes(s.m * s.k, ab, 3), wc = random_codes(s.n * s.k, wb, 4);
   const auto a = bitplane_tensor<>::from_codes(ac.data(), s.m, s.k, ab);
   const auto wt = bitplane_tensor<>::from_codes(wc.data(), s.n, s.k, wb);
   const packed_weights w(wt);
   gemm_context ctx;
-  ctx.allowed = mask_of(p);
+  ctx.allowed = allowed;
   std::vector<std::int64_t> c(s.m * s.n);
-  bitserial_gemm(a, w, c.data(), s.n, ctx);
+  const auto run = [&] { bitserial_only ? bitserial_gemm(a, w, c.data(), s.n, ctx) : gemm_sums(a, w, c.data(), s.n, ctx); };
+  run();
   for (std::size_t row : {std::size_t{0}, s.m / 2, s.m - 1}) {  // sampled rows against the reference
     for (std::size_t col = 0; col < s.n; col += 7) {
       if (c[row * s.n + col] != reference::bitserial_dot(a, row, wt, col)) {
-        return state.SkipWithError("bitserial result differs from the reference");
+        return state.SkipWithError("gemm result differs from the reference");
       }
     }
   }
+  state.SetLabel(path_name(ctx.last_path));
   for (auto _ : state) {
-    bitserial_gemm(a, w, c.data(), s.n, ctx);
+    run();
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -168,9 +174,23 @@ const bool registered = [] {
     for (shape s : shapes) {
       for (int wb : widths) {
         for (int ab : widths) {
-          benchmark::RegisterBenchmark(name("bitserial", path_name(p), wb, ab, s).c_str(), bitserial, p, wb, ab, s)
+          benchmark::RegisterBenchmark(name("bitserial", path_name(p), wb, ab, s).c_str(), integer_gemm, mask_of(p), true,
+                                       wb, ab, s)
               ->Unit(benchmark::kMillisecond);
         }
+      }
+    }
+  }
+  for (shape s : shapes) {
+    for (int wb : widths) {
+      for (int ab : widths) {
+        if (supported_paths() & mask_of(path::avx2_int8)) {
+          benchmark::RegisterBenchmark(name("int8", "avx2_int8", wb, ab, s).c_str(), integer_gemm,
+                                       mask_of(path::avx2_int8), false, wb, ab, s)
+              ->Unit(benchmark::kMillisecond);
+        }
+        benchmark::RegisterBenchmark(name("auto", "auto", wb, ab, s).c_str(), integer_gemm, all_paths, false, wb, ab, s)
+            ->Unit(benchmark::kMillisecond);
       }
     }
   }

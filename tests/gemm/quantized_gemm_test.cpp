@@ -71,7 +71,7 @@ std::size_t count_mismatches(const quantized_problem& p, const std::vector<float
 
 std::vector<path> runnable_paths() {
   std::vector<path> paths;
-  for (path p : {path::reference, path::scalar, path::avx2, path::avx512, path::neon}) {
+  for (path p : all_path_values) {
     if (supported_paths() & mask_of(p)) paths.push_back(p);
   }
   return paths;

@@ -13,11 +13,11 @@
 #include <cstdint>
 #include <functional>
 #include <ios>
-#include <thread>
 #include <vector>
 
 #include "anybit/core/error.hpp"
 #include "anybit/gemm/context.hpp"
+#include "anybit/gemm/parallel.hpp"
 #include "anybit/gemm/packed_weights.hpp"
 #include "anybit/gemm/path.hpp"
 #include "anybit/kernels/avx2.hpp"
@@ -160,16 +160,7 @@ void bitserial_sums(const bitplane_view& a, const packed_weights_view& w, Sink& 
       }
     }
   };
-  const std::size_t groups = ceil_div(w.panels(), static_cast<std::size_t>(kernel.np));
-  const std::size_t workers = std::min<std::size_t>(static_cast<std::size_t>(ctx.threads), groups);
-  std::vector<std::thread> pool;
-  for (std::size_t t = 0; t + 1 < workers; ++t) {
-    const std::size_t begin = std::min(w.panels(), groups * t / workers * kernel.np);
-    const std::size_t end = std::min(w.panels(), groups * (t + 1) / workers * kernel.np);
-    pool.emplace_back(work, begin, end);
-  }
-  work(std::min(w.panels(), groups * (workers - 1) / workers * kernel.np), w.panels());
-  for (auto& th : pool) th.join();
+  parallel_panels(w.panels(), static_cast<std::size_t>(kernel.np), ctx.threads, work);
 }
 
 }  // namespace detail

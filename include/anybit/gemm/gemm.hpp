@@ -13,12 +13,25 @@
 
 #include "anybit/gemm/bitserial_gemm.hpp"
 #include "anybit/gemm/context.hpp"
+#include "anybit/gemm/cost_model.hpp"
+#include "anybit/gemm/int8_gemm.hpp"
 #include "anybit/gemm/output_stage.hpp"
 #include "anybit/gemm/packed_weights.hpp"
 #include "anybit/gemm/quantization.hpp"
 #include "anybit/tensor/bitplane_view.hpp"
 
 namespace anybit {
+
+/// The path gemm runs for these widths: the cheapest allowed, supported one by the cost model.
+inline path choose_path(int w_bits, int a_bits, const gemm_context& ctx) {
+  const path_mask usable = ctx.allowed & supported_paths();
+  const bool int8 = (usable & mask_of(path::avx2_int8)) != 0;
+  if (int8 && (usable & ~mask_of(path::avx2_int8)) == 0) return path::avx2_int8;
+  const path serial = choose_bitserial_path(ctx);  // throws, naming the masks, when nothing is usable
+  const bool int8_cheaper = detail::estimated_cost(path::avx2_int8, w_bits, a_bits) < detail::estimated_cost(serial, w_bits, a_bits);
+  return int8 && int8_cheaper ? path::avx2_int8 : serial;
+}
+
 namespace detail {
 
 // Converts each tile of sums with the dequantizer, then stores it with `store(y, m, n)`.
@@ -47,10 +60,21 @@ void quantized_gemm(const bitplane_view& a, const activation_quant& aq, const pa
   if (dequantizer::needs_row_sums(wq)) row_sums = a.row_sums();
   const dequantizer dq(aq, wq, out, w, row_sums.empty() ? nullptr : row_sums.data());
   stage_sink<Store> sink{dq, store};
+  if (choose_path(w.bits(), a.bits(), ctx) == path::avx2_int8) return int8_sums(a, w, sink, ctx);
   bitserial_sums(a, w, sink, ctx);
 }
 
 }  // namespace detail
+
+/// Exact int64 sums of code products, c[m * ldc + n] = sum_k qa(m, k) * qw(n, k), on the path
+/// choose_path picks (bit-serial or int8): the raw form every output stage starts from.
+inline void gemm_sums(const bitplane_view& a, const packed_weights_view& w, std::int64_t* c, std::size_t ldc,
+                      gemm_context& ctx) {
+  detail::check_gemm_shapes(a, w, ldc, c, ctx);
+  detail::int64_sink sink{c, ldc};
+  if (choose_path(w.bits(), a.bits(), ctx) == path::avx2_int8) return detail::int8_sums(a, w, sink, ctx);
+  detail::bitserial_sums(a, w, sink, ctx);
+}
 
 /// Float output: y[m * ldy + n] for every m < M, n < N.
 inline void gemm(const bitplane_view& a, const activation_quant& aq, const packed_weights_view& w,

@@ -12,8 +12,11 @@
 // GEMV never pays an N x K pass for them.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "anybit/core/aligned_buffer.hpp"
@@ -25,12 +28,23 @@
 
 namespace anybit {
 
+class packed_weights;
+
+namespace detail {
+// Other kernel formats of the same weights (the int8 path's byte panels, per nested width),
+// built on first use by their own headers and kept here, type-erased so this header needs none.
+struct derived_forms {
+  std::array<std::once_flag, 8> once;
+  std::array<std::shared_ptr<const void>, 8> form;
+};
+}  // namespace detail
+
 class packed_weights_view {
  public:
   /// column_sums: N sums of this view's codes (packed_weights provides them), or null.
   packed_weights_view(const std::uint64_t* data, int bits, std::size_t cols, std::size_t k,
-                      const std::int64_t* column_sums = nullptr)
-      : data_(data), column_sums_(column_sums), bits_(check_bits(bits)), cols_(cols), k_(k),
+                      const std::int64_t* column_sums = nullptr, detail::derived_forms* forms = nullptr)
+      : data_(data), column_sums_(column_sums), forms_(forms), bits_(check_bits(bits)), cols_(cols), k_(k),
         k_words_(ceil_div(k, bits_per_word)) {}
 
   int bits() const noexcept { return bits_; }
@@ -53,6 +67,8 @@ class packed_weights_view {
     return column_sums_[n];
   }
   const std::int64_t* column_sums() const noexcept { return column_sums_; }
+  /// Where other kernel formats of these weights are cached (null for a bare view).
+  detail::derived_forms* forms() const noexcept { return forms_; }
 
   /// The top b planes: weights q >> (bits() - b).
   packed_weights_view top(int b) const {
@@ -61,12 +77,14 @@ class packed_weights_view {
                                             bits_));
     }
     return packed_weights_view(data_ + (bits_ - b) * plane_stride(), b, cols_, k_,
-                               column_sums_ == nullptr ? nullptr : column_sums_ - cols_ * static_cast<std::size_t>(bits_ - b));
+                               column_sums_ == nullptr ? nullptr : column_sums_ - cols_ * static_cast<std::size_t>(bits_ - b),
+                               forms_);
   }
 
  private:
   const std::uint64_t* data_;
   const std::int64_t* column_sums_;
+  detail::derived_forms* forms_;
   int bits_;
   std::size_t cols_;
   std::size_t k_;
@@ -104,7 +122,8 @@ class packed_weights {
   }
 
   packed_weights_view view() const noexcept {
-    return packed_weights_view(storage_.data(), bits_, cols_, k_, sums_.data() + static_cast<std::size_t>(bits_ - 1) * cols_);
+    return packed_weights_view(storage_.data(), bits_, cols_, k_, sums_.data() + static_cast<std::size_t>(bits_ - 1) * cols_,
+                               forms_.get());
   }
   operator packed_weights_view() const noexcept { return view(); }  // NOLINT: packed weights are viewable
   packed_weights_view top(int b) const { return view().top(b); }
@@ -122,6 +141,7 @@ class packed_weights {
   std::size_t k_;
   aligned_buffer<std::uint64_t> storage_;
   std::vector<std::int64_t> sums_;
+  std::unique_ptr<detail::derived_forms> forms_ = std::make_unique<detail::derived_forms>();
 };
 
 }  // namespace anybit

@@ -21,11 +21,14 @@ enum class path : unsigned {
   avx2 = 1u << 2,
   avx512 = 1u << 3,     // AVX-512 with VPOPCNTDQ
   neon = 1u << 4,
+  avx2_int8 = 1u << 5,  // codes as bytes, vpmaddubsw: wins once W * A is large
 };
 
 using path_mask = unsigned;
-inline constexpr path_mask all_paths = 0x1Fu;
-inline constexpr path all_path_values[] = {path::reference, path::scalar, path::avx2, path::avx512, path::neon};
+inline constexpr path_mask all_paths = 0x3Fu;
+inline constexpr path all_path_values[] = {path::reference, path::scalar, path::avx2, path::avx512, path::neon,
+                                           path::avx2_int8};
+inline constexpr path bitserial_path_values[] = {path::reference, path::scalar, path::avx2, path::avx512, path::neon};
 
 constexpr path_mask mask_of(path p) noexcept { return static_cast<path_mask>(p); }
 
@@ -36,6 +39,7 @@ inline const char* path_name(path p) noexcept {
     case path::avx2: return "avx2";
     case path::avx512: return "avx512";
     case path::neon: return "neon";
+    case path::avx2_int8: return "avx2_int8";
   }
   return "unknown";
 }
@@ -44,7 +48,7 @@ inline const char* path_name(path p) noexcept {
 constexpr path_mask compiled_paths() noexcept {
   path_mask m = mask_of(path::reference) | mask_of(path::scalar);
 #if ANYBIT_X86_KERNELS
-  m |= mask_of(path::avx2) | mask_of(path::avx512);
+  m |= mask_of(path::avx2) | mask_of(path::avx512) | mask_of(path::avx2_int8);
 #endif
 #if ANYBIT_ARCH_AARCH64
   m |= mask_of(path::neon);
@@ -55,7 +59,7 @@ constexpr path_mask compiled_paths() noexcept {
 /// Paths this build has and this CPU can run.
 inline path_mask supported_paths() {
   path_mask m = mask_of(path::reference) | mask_of(path::scalar);
-  if (cpu().avx2) m |= mask_of(path::avx2);
+  if (cpu().avx2) m |= mask_of(path::avx2) | mask_of(path::avx2_int8);
   if (cpu().avx512_vpopcntdq) m |= mask_of(path::avx512);
   if (cpu().neon) m |= mask_of(path::neon);
   return m & compiled_paths();
@@ -77,8 +81,10 @@ inline path_mask parse_paths(const std::string& text) {
       }
     }
     if (!known) {
+      std::string names;
+      for (path p : all_path_values) names += std::string(path_name(p)) + ", ";
       throw error(detail::message("anybit: unknown gemm path '", name, "' in '", text,
-                                  "', expected a comma-separated list of reference, scalar, avx2, avx512, neon, all"));
+                                  "', expected a comma-separated list of ", names, "all"));
     }
     begin = end + 1;
   }

@@ -68,6 +68,28 @@ inline void quantize_row(const float* x, std::size_t cols, float inv_scale, floa
   scalar::quantize_row(x + k, cols - k, inv_scale, zero_point, max_code, codes + k);
 }
 
+/// The inverse of pack_row (see kernels/pack_scalar.hpp): each 32 bits of a plane spread to 32
+/// bytes (vpshufb byte i/8 to byte i, test bit i%8), shifted to bit p and ORed.
+inline void unpack_row(const std::uint64_t* planes, std::size_t plane_stride, int bits, std::size_t cols,
+                       std::uint8_t* codes, std::size_t len) {
+  const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,  //
+                                          2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+  const __m256i bit_of_byte = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
+  std::size_t k = 0;
+  for (; k + 32 <= cols && k + 32 <= len; k += 32) {
+    __m256i code = _mm256_setzero_si256();
+    for (int p = 0; p < bits; ++p) {
+      std::uint32_t word32;
+      std::memcpy(&word32, reinterpret_cast<const std::uint8_t*>(planes + static_cast<std::size_t>(p) * plane_stride) + k / 8, 4);
+      const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(word32)), spread);
+      const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit_of_byte), bit_of_byte);
+      code = _mm256_or_si256(code, _mm256_and_si256(set, _mm256_set1_epi8(static_cast<char>(1 << p))));
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(codes + k), code);
+  }
+  scalar::unpack_row(planes, plane_stride, bits, cols, codes, len, k);  // the ragged end and the zero padding
+}
+
 /// 1-bit activations fused: code 1 exactly when fma(x, inv_scale, zero_point) > 0.5 (0.5 itself
 /// rounds to even, i.e. 0; NaN compares false), so one compare and vmovmskps per 8 floats.
 inline void quantize_pack_row_1bit(const float* x, std::size_t cols, float inv_scale, float zero_point,

@@ -30,4 +30,17 @@ inline void quantize_row(const float* x, std::size_t cols, float inv_scale, floa
   for (std::size_t k = 0; k < cols; ++k) codes[k] = quantize_code(x[k], inv_scale, zero_point, max_code);
 }
 
+/// The inverse of pack_row, for the int8 path: `cols` codes as bytes, then zeros up to `len`
+/// (positions from `begin` on; SIMD versions finish their ragged end here).
+inline void unpack_row(const std::uint64_t* planes, std::size_t plane_stride, int bits, std::size_t cols,
+                       std::uint8_t* codes, std::size_t len, std::size_t begin = 0) {
+  for (std::size_t k = begin; k < len; ++k) {
+    unsigned code = 0;
+    for (int p = 0; k < cols && p < bits; ++p) {
+      code |= static_cast<unsigned>((planes[static_cast<std::size_t>(p) * plane_stride + k / 64] >> (k % 64)) & 1u) << p;
+    }
+    codes[k] = static_cast<std::uint8_t>(code);
+  }
+}
+
 }  // namespace anybit::kernels::scalar

@@ -1,0 +1,32 @@
+// anybit/kernels/int8_args.hpp — the contract between the GEMM driver and the int8 micro-kernels.
+//
+// Operands, with K padded with zero bytes to k_groups * 4:
+//   A: activation codes as unsigned bytes, row r at a + r * a_row_stride (a_row_stride >= 4 * k_groups).
+//   W: signed bytes in panels of 8 output columns; group g (4 consecutive k) of column 8 * panel + l
+//      is the 4 bytes at w + panel * w_panel_stride + g * 32 + l * 4 (w_panel_stride = 32 * k_groups).
+// Result (overwritten, int64): c[r * c_row_stride + x] = sum_k A[r][k] * W[x][k], for r < rows,
+// x < 8 * panels. The kernel accumulates in int32 for at most chunk_groups groups at a time (the
+// driver sizes chunks so no int32 sum can overflow), and with `split` multiplies the low and
+// high nibbles of A separately, so vpmaddubsw's 16-bit pair sums cannot saturate.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace anybit::kernels {
+
+struct int8_tile_args {
+  const std::uint8_t* a;
+  std::size_t a_row_stride;
+  const std::int8_t* w;
+  std::size_t w_panel_stride;
+  std::size_t k_groups;
+  std::size_t chunk_groups;
+  bool split;
+  int rows;    // >= 1: the kernel walks them mr at a time
+  int panels;  // 1 .. the kernel's np
+  std::int64_t* c;
+  std::size_t c_row_stride;
+};
+
+}  // namespace anybit::kernels
