@@ -76,13 +76,15 @@ void roofline(benchmark::State& state, path p) {
 }
 
 // bitserial_gemm on one path, or gemm_sums (int8 / auto): the same exact int64 sums either way.
-void integer_gemm(benchmark::State& state, path_mask allowed, bool bitserial_only, int wb, int ab, shape s) {
+void integer_gemm(benchmark::State& state, path_mask allowed, bool bitserial_only, int wb, int ab, shape s,
+                  int threads) {
   const auto ac = random_codes(s.m * s.k, ab, 3), wc = random_codes(s.n * s.k, wb, 4);
   const auto a = bitplane_tensor<>::from_codes(ac.data(), s.m, s.k, ab);
   const auto wt = bitplane_tensor<>::from_codes(wc.data(), s.n, s.k, wb);
   const packed_weights w(wt);
   gemm_context ctx;
   ctx.allowed = allowed;
+  ctx.threads = threads;
   std::vector<std::int64_t> c(s.m * s.n);
   const auto run = [&] { bitserial_only ? bitserial_gemm(a, w, c.data(), s.n, ctx) : gemm_sums(a, w, c.data(), s.n, ctx); };
   run();
@@ -175,10 +177,17 @@ const bool registered = [] {
       for (int wb : widths) {
         for (int ab : widths) {
           benchmark::RegisterBenchmark(name("bitserial", path_name(p), wb, ab, s).c_str(), integer_gemm, mask_of(p), true,
-                                       wb, ab, s)
+                                       wb, ab, s, 1)
               ->Unit(benchmark::kMillisecond);
         }
       }
+    }
+    // Thread scaling: the same GEMM on 2 threads (compare with the 1-thread line of this run).
+    for (int wb : {1, 2}) {
+      benchmark::RegisterBenchmark((name("bitserial", path_name(p), wb, wb, shapes[0]) + "/threads:2").c_str(), integer_gemm,
+                                   mask_of(p), true, wb, wb, shapes[0], 2)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
     }
   }
   for (shape s : shapes) {
@@ -186,10 +195,10 @@ const bool registered = [] {
       for (int ab : widths) {
         if (supported_paths() & mask_of(path::avx2_int8)) {
           benchmark::RegisterBenchmark(name("int8", "avx2_int8", wb, ab, s).c_str(), integer_gemm,
-                                       mask_of(path::avx2_int8), false, wb, ab, s)
+                                       mask_of(path::avx2_int8), false, wb, ab, s, 1)
               ->Unit(benchmark::kMillisecond);
         }
-        benchmark::RegisterBenchmark(name("auto", "auto", wb, ab, s).c_str(), integer_gemm, all_paths, false, wb, ab, s)
+        benchmark::RegisterBenchmark(name("auto", "auto", wb, ab, s).c_str(), integer_gemm, all_paths, false, wb, ab, s, 1)
             ->Unit(benchmark::kMillisecond);
       }
     }
