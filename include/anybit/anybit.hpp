@@ -11,4 +11,10 @@
 #include "anybit/tensor/bitplane_tensor.hpp"
 #include "anybit/tensor/bitplane_view.hpp"
 
+#include "anybit/quant/affine.hpp"
+
 #include "anybit/kernels/reference.hpp"
+
+#include "anybit/gemm/conv2d.hpp"
+#include "anybit/gemm/gemm.hpp"
+#include "anybit/gemm/pack_activations.hpp"
