@@ -193,9 +193,10 @@ const bool registered = [] {
   for (shape s : shapes) {
     for (int wb : widths) {
       for (int ab : widths) {
-        if (supported_paths() & mask_of(path::avx2_int8)) {
-          benchmark::RegisterBenchmark(name("int8", "avx2_int8", wb, ab, s).c_str(), integer_gemm,
-                                       mask_of(path::avx2_int8), false, wb, ab, s, 1)
+        const auto* k8 = detail::compiled_int8_kernel();
+        if (k8 != nullptr && (supported_paths() & mask_of(k8->which))) {
+          benchmark::RegisterBenchmark(name("int8", path_name(k8->which), wb, ab, s).c_str(), integer_gemm,
+                                       mask_of(k8->which), false, wb, ab, s, 1)
               ->Unit(benchmark::kMillisecond);
         }
         benchmark::RegisterBenchmark(name("auto", "auto", wb, ab, s).c_str(), integer_gemm, all_paths, false, wb, ab, s, 1)

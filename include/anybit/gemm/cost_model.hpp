@@ -18,6 +18,7 @@ inline double calibrated_rate(path p) {
     case path::avx2: return 560.0;     // gemm_bench bitserial/avx2/W1A1/1024x1024x1024, AMD EPYC
     case path::neon: return 100.0;     // not yet measured on hardware: a guess, ordering only
     case path::avx2_int8: return 120.0;  // gemm_bench int8/avx2_int8/W4A4/1024x1024x1024, AMD EPYC
+    case path::neon_int8: return 25.0;   // not yet measured on hardware: a guess, ordering only
     case path::scalar: return 40.0;
     case path::reference: return 1.0;
   }
@@ -26,6 +27,7 @@ inline double calibrated_rate(path p) {
 
 /// Relative time of one MAC at widths (w_bits, a_bits) on path p.
 inline double estimated_cost(path p, int w_bits, int a_bits) {
+  if (p == path::neon_int8) return 1.0 / calibrated_rate(p);
   if (p == path::avx2_int8) {
     const bool split = a_bits == 8 && w_bits >= 7;
     return (split ? 1.55 : 1.0) / calibrated_rate(p);

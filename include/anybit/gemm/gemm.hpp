@@ -25,12 +25,17 @@ namespace anybit {
 /// The path gemm runs for these widths: the cheapest allowed, supported one by the cost model.
 inline path choose_path(int w_bits, int a_bits, const gemm_context& ctx) {
   const path_mask usable = ctx.allowed & supported_paths();
-  const bool int8 = (usable & mask_of(path::avx2_int8)) != 0;
-  if (int8 && (usable & ~mask_of(path::avx2_int8)) == 0) return path::avx2_int8;
+  const detail::int8_kernel* k = detail::compiled_int8_kernel();
+  const bool int8 = k != nullptr && (usable & mask_of(k->which)) != 0;
+  if (int8 && (usable & ~mask_of(k->which)) == 0) return k->which;
   const path serial = choose_bitserial_path(ctx);  // throws, naming the masks, when nothing is usable
-  const bool int8_cheaper = detail::estimated_cost(path::avx2_int8, w_bits, a_bits) < detail::estimated_cost(serial, w_bits, a_bits);
-  return int8 && int8_cheaper ? path::avx2_int8 : serial;
+  return int8 && detail::estimated_cost(k->which, w_bits, a_bits) < detail::estimated_cost(serial, w_bits, a_bits)
+             ? k->which
+             : serial;
 }
+
+/// Whether path p is an int8 path (codes as bytes) rather than a bit-serial one.
+constexpr bool is_int8_path(path p) noexcept { return p == path::avx2_int8 || p == path::neon_int8; }
 
 namespace detail {
 
@@ -60,7 +65,7 @@ void quantized_gemm(const bitplane_view& a, const activation_quant& aq, const pa
   if (dequantizer::needs_row_sums(wq)) row_sums = a.row_sums();
   const dequantizer dq(aq, wq, out, w, row_sums.empty() ? nullptr : row_sums.data());
   stage_sink<Store> sink{dq, store};
-  if (choose_path(w.bits(), a.bits(), ctx) == path::avx2_int8) return int8_sums(a, w, sink, ctx);
+  if (is_int8_path(choose_path(w.bits(), a.bits(), ctx))) return int8_sums(a, w, sink, ctx);
   bitserial_sums(a, w, sink, ctx);
 }
 
@@ -72,7 +77,7 @@ inline void gemm_sums(const bitplane_view& a, const packed_weights_view& w, std:
                       gemm_context& ctx) {
   detail::check_gemm_shapes(a, w, ldc, c, ctx);
   detail::int64_sink sink{c, ldc};
-  if (choose_path(w.bits(), a.bits(), ctx) == path::avx2_int8) return detail::int8_sums(a, w, sink, ctx);
+  if (is_int8_path(choose_path(w.bits(), a.bits(), ctx))) return detail::int8_sums(a, w, sink, ctx);
   detail::bitserial_sums(a, w, sink, ctx);
 }
 

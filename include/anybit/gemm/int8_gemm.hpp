@@ -1,9 +1,10 @@
-// anybit/gemm/int8_gemm.hpp — the int8 path: codes as bytes, multiplied with vpmaddubsw.
+// anybit/gemm/int8_gemm.hpp — the int8 paths: codes as bytes (vpmaddubsw on AVX2, vmull_u8 on NEON).
 //
 // Bit-serial cost grows with W * A plane pairs; the int8 path's does not, so it wins once W * A
 // is large (research/perf-anchors.md: from about 3 plane pairs on AVX2). Weights become signed
 // byte panels once per nested width (cached beside the planes: packed_weights' derived forms);
-// 8-bit weight codes are stored as q - 128 and corrected by 128 * (activation row sum).
+// for vpmaddubsw (u8 x s8) 8-bit weight codes are stored as q - 128 and corrected by
+// 128 * (activation row sum); NEON multiplies unsigned codes directly.
 // Activations are unpacked from their planes into bytes per call. Output: the same exact int64
 // sums the bit-serial path gives, so every output stage is shared and bit-identical.
 #pragma once
@@ -24,29 +25,32 @@
 #include "anybit/gemm/parallel.hpp"
 #include "anybit/kernels/int8_args.hpp"
 #include "anybit/kernels/int8_avx2.hpp"
+#include "anybit/kernels/int8_neon.hpp"
 #include "anybit/kernels/pack_avx2.hpp"
 #include "anybit/kernels/pack_scalar.hpp"
 #include "anybit/tensor/bitplane_view.hpp"
 
 namespace anybit {
 
-/// Weights as signed byte panels (kernels/int8_args.hpp): value = code - offset.
+/// Weights as byte panels (kernels/int8_args.hpp): value = code - offset, as int8 or, for
+/// kernels that multiply unsigned bytes, as uint8 (offset 0).
 struct int8_panels {
   std::size_t cols, k, k_groups;
-  int offset;  // 128 for 8-bit codes (so they fit int8), else 0
+  int offset;   // 128 for 8-bit codes in signed bytes, else 0
   int max_abs;  // the largest |value|
   aligned_buffer<std::int8_t> data;
 
-  explicit int8_panels(const packed_weights_view& w)
-      : cols(w.cols()), k(w.k()), k_groups(ceil_div(w.k(), std::size_t{4})), offset(w.bits() == 8 ? 128 : 0),
-        max_abs(w.bits() == 8 ? 128 : static_cast<int>(max_code(w.bits()))),
+  int8_panels(const packed_weights_view& w, bool unsigned_bytes)
+      : cols(w.cols()), k(w.k()), k_groups(ceil_div(w.k(), std::size_t{4})),
+        offset(w.bits() == 8 && !unsigned_bytes ? 128 : 0),
+        max_abs(w.bits() == 8 && !unsigned_bytes ? 128 : static_cast<int>(max_code(w.bits()))),
         data(w.panels() * panel_stride()) {
     for (std::size_t n = 0; n < cols; ++n) {
       std::int8_t* panel = data.data() + (n / kernels::panel_width) * panel_stride() + (n % kernels::panel_width) * 4;
       for (std::size_t x = 0; x < k; ++x) {
         int code = 0;
         for (int j = 0; j < w.bits(); ++j) code |= static_cast<int>((w.word(j, n, x / 64) >> (x % 64)) & 1u) << j;
-        panel[(x / 4) * 32 + x % 4] = static_cast<std::int8_t>(code - offset);
+        panel[(x / 4) * 32 + x % 4] = static_cast<std::int8_t>(static_cast<std::uint8_t>(code - offset));
       }
     }
   }
@@ -56,50 +60,78 @@ struct int8_panels {
 
 namespace detail {
 
+struct int8_kernel {
+  path which;
+  void (*run)(const kernels::int8_tile_args&);
+  int np;
+  bool unsigned_weights;
+};
+
+/// The int8 micro-kernel of this build, or null.
+inline const int8_kernel* compiled_int8_kernel() {
+#if ANYBIT_X86_KERNELS
+  static const int8_kernel k{path::avx2_int8, kernels::avx2_int8::run, kernels::avx2_int8::np, false};
+  return &k;
+#elif ANYBIT_ARCH_AARCH64
+  static const int8_kernel k{path::neon_int8, kernels::neon_int8::run, kernels::neon_int8::np,
+                             kernels::neon_int8::unsigned_weights};
+  return &k;
+#else
+  return nullptr;
+#endif
+}
+
 /// The byte panels of w, built once per packed_weights and nested width (thread-safe);
-/// a bare view gets a private copy in `scratch`.
-inline const int8_panels& int8_form(const packed_weights_view& w, std::unique_ptr<int8_panels>& scratch) {
+/// a bare view gets a private copy in `scratch`. One int8 kernel per build, so one format.
+inline const int8_panels& int8_form(const packed_weights_view& w, bool unsigned_bytes,
+                                    std::unique_ptr<int8_panels>& scratch) {
   derived_forms* forms = w.forms();
   if (forms == nullptr) {
-    scratch = std::make_unique<int8_panels>(w);
+    scratch = std::make_unique<int8_panels>(w, unsigned_bytes);
     return *scratch;
   }
   const auto slot = static_cast<std::size_t>(w.bits() - 1);
-  std::call_once(forms->once[slot], [&] { forms->form[slot] = std::make_shared<const int8_panels>(w); });
+  std::call_once(forms->once[slot], [&] { forms->form[slot] = std::make_shared<const int8_panels>(w, unsigned_bytes); });
   return *static_cast<const int8_panels*>(forms->form[slot].get());
 }
 
-/// Sums as bitserial_sums, on the int8 path (path::avx2_int8; the caller checked it is supported).
+/// Sums as bitserial_sums, on this build's int8 path (the caller checked it is supported).
 template <class Sink>
 void int8_sums(const bitplane_view& a, const packed_weights_view& w, Sink& sink, gemm_context& ctx) {
-  ctx.last_path = path::avx2_int8;
+  const int8_kernel* kernel = compiled_int8_kernel();
+  if (kernel == nullptr) throw error("anybit: no int8 gemm path is compiled into this build");
+  ctx.last_path = kernel->which;
   if (a.rows() * w.cols() == 0) return;
-#if ANYBIT_X86_KERNELS
   std::unique_ptr<int8_panels> scratch;
-  const int8_panels& wb = int8_form(w, scratch);
+  const int8_panels& wb = int8_form(w, kernel->unsigned_weights, scratch);
   const std::size_t a_stride = round_up(wb.k_groups * 4, std::size_t{32});
   aligned_buffer<std::uint8_t> bytes(a.rows() * a_stride);
   for (std::size_t m = 0; m < a.rows(); ++m) {
+#if ANYBIT_X86_KERNELS
     kernels::avx2::unpack_row(a.plane_row(0, m), a.plane_stride(), a.bits(), a.cols(), bytes.data() + m * a_stride, a_stride);
+#else
+    kernels::scalar::unpack_row(a.plane_row(0, m), a.plane_stride(), a.bits(), a.cols(), bytes.data() + m * a_stride, a_stride);
+#endif
   }
   std::vector<std::int64_t> row_sums;
   if (wb.offset != 0) row_sums = a.row_sums();
   const std::int64_t a_max = max_code(a.bits());
   // vpmaddubsw adds two u8 x s8 products into int16; split A's nibbles when that could saturate.
   const bool split = 2 * a_max * wb.max_abs > std::numeric_limits<std::int16_t>::max();
-  const std::int64_t per_group = 4 * (split ? 15 + 16 * 15 : a_max) * wb.max_abs;  // bound on one group's int32 increment
+  const std::int64_t per_group = 4 * a_max * wb.max_abs;  // bound on one group's 32-bit increment (split too)
   const auto chunk = static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max() / per_group);
   const auto work = [&](std::size_t p_begin, std::size_t p_end) {
-    constexpr std::size_t row_block = 32, width = kernels::avx2_int8::np * kernels::panel_width;
-    alignas(64) std::int64_t tile[row_block * width];
-    for (std::size_t p0 = p_begin; p0 < p_end; p0 += kernels::avx2_int8::np) {
-      const int panels = static_cast<int>(std::min<std::size_t>(kernels::avx2_int8::np, p_end - p0));
+    constexpr std::size_t row_block = 32, max_width = 2 * kernels::panel_width;
+    alignas(64) std::int64_t tile[row_block * max_width];
+    const std::size_t width = static_cast<std::size_t>(kernel->np) * kernels::panel_width;
+    for (std::size_t p0 = p_begin; p0 < p_end; p0 += static_cast<std::size_t>(kernel->np)) {
+      const int panels = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(kernel->np), p_end - p0));
       const std::size_t n0 = p0 * kernels::panel_width;
       const std::size_t cols = std::min(static_cast<std::size_t>(panels) * kernels::panel_width, w.cols() - n0);
       for (std::size_t m0 = 0; m0 < a.rows(); m0 += row_block) {
         const std::size_t rows = std::min(row_block, a.rows() - m0);
-        kernels::avx2_int8::run({bytes.data() + m0 * a_stride, a_stride, wb.data.data() + p0 * wb.panel_stride(),
-                                 wb.panel_stride(), wb.k_groups, chunk, split, static_cast<int>(rows), panels, tile, width});
+        kernel->run({bytes.data() + m0 * a_stride, a_stride, wb.data.data() + p0 * wb.panel_stride(), wb.panel_stride(),
+                     wb.k_groups, chunk, split, static_cast<int>(rows), panels, tile, width});
         if (wb.offset != 0) {
           for (std::size_t r = 0; r < rows; ++r) {
             for (std::size_t x = 0; x < cols; ++x) tile[r * width + x] += wb.offset * row_sums[m0 + r];
@@ -109,11 +141,8 @@ void int8_sums(const bitplane_view& a, const packed_weights_view& w, Sink& sink,
       }
     }
   };
-  parallel_panels(wb.panels(), static_cast<std::size_t>(kernels::avx2_int8::np), ctx.threads, work);
-#else
-  (void)sink;
-  throw error("anybit: the avx2_int8 gemm path is not compiled into this build");
-#endif
+  if (kernel->np > 2) throw error("anybit: int8 micro-kernel wider than the output tile");
+  parallel_panels(wb.panels(), static_cast<std::size_t>(kernel->np), ctx.threads, work);
 }
 
 }  // namespace detail

@@ -22,12 +22,13 @@ enum class path : unsigned {
   avx512 = 1u << 3,     // AVX-512 with VPOPCNTDQ
   neon = 1u << 4,
   avx2_int8 = 1u << 5,  // codes as bytes, vpmaddubsw: wins once W * A is large
+  neon_int8 = 1u << 6,  // codes as bytes, vmull_u8 + vpadal
 };
 
 using path_mask = unsigned;
-inline constexpr path_mask all_paths = 0x3Fu;
+inline constexpr path_mask all_paths = 0x7Fu;
 inline constexpr path all_path_values[] = {path::reference, path::scalar, path::avx2, path::avx512, path::neon,
-                                           path::avx2_int8};
+                                           path::avx2_int8, path::neon_int8};
 inline constexpr path bitserial_path_values[] = {path::reference, path::scalar, path::avx2, path::avx512, path::neon};
 
 constexpr path_mask mask_of(path p) noexcept { return static_cast<path_mask>(p); }
@@ -40,6 +41,7 @@ inline const char* path_name(path p) noexcept {
     case path::avx512: return "avx512";
     case path::neon: return "neon";
     case path::avx2_int8: return "avx2_int8";
+    case path::neon_int8: return "neon_int8";
   }
   return "unknown";
 }
@@ -51,7 +53,7 @@ constexpr path_mask compiled_paths() noexcept {
   m |= mask_of(path::avx2) | mask_of(path::avx512) | mask_of(path::avx2_int8);
 #endif
 #if ANYBIT_ARCH_AARCH64
-  m |= mask_of(path::neon);
+  m |= mask_of(path::neon) | mask_of(path::neon_int8);
 #endif
   return m;
 }
@@ -61,7 +63,7 @@ inline path_mask supported_paths() {
   path_mask m = mask_of(path::reference) | mask_of(path::scalar);
   if (cpu().avx2) m |= mask_of(path::avx2) | mask_of(path::avx2_int8);
   if (cpu().avx512_vpopcntdq) m |= mask_of(path::avx512);
-  if (cpu().neon) m |= mask_of(path::neon);
+  if (cpu().neon) m |= mask_of(path::neon) | mask_of(path::neon_int8);
   return m & compiled_paths();
 }
 

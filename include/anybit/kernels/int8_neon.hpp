@@ -1,0 +1,77 @@
+// anybit/kernels/int8_neon.hpp — NEON int8 micro-kernel (aarch64): vmull_u8 multiplies 8 byte
+// pairs (2 columns x 4 k) into u16, vpadalq_u16 adds them pairwise into u32 lanes; codes are
+// unsigned on both sides (u8 x u8 <= 65025 fits u16), so no offset correction is needed.
+#pragma once
+
+#include "anybit/core/platform.hpp"
+
+#if ANYBIT_ARCH_AARCH64
+#include <arm_neon.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "anybit/kernels/int8_args.hpp"
+
+namespace anybit::kernels::neon_int8 {
+
+inline constexpr int mr = 4;
+inline constexpr int np = 1;
+inline constexpr bool unsigned_weights = true;  // the byte panels hold codes, not code - 128
+
+template <int R>
+inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c) {
+  const auto* w = reinterpret_cast<const std::uint8_t*>(t.w);
+  for (std::size_t g0 = 0; g0 < t.k_groups || g0 == 0; g0 += t.chunk_groups) {
+    const std::size_t g_end = g0 + t.chunk_groups < t.k_groups ? g0 + t.chunk_groups : t.k_groups;
+    uint32x4_t acc[R][4];  // [row][column pair]: lanes (col 2q: k0+k1, k2+k3; col 2q+1: k0+k1, k2+k3)
+    for (int r = 0; r < R; ++r) {
+      for (int q = 0; q < 4; ++q) acc[r][q] = vdupq_n_u32(0);
+    }
+    for (std::size_t g = g0; g < g_end; ++g) {
+      uint8x8_t wv[4];
+      for (int q = 0; q < 4; ++q) wv[q] = vld1_u8(w + g * 32 + q * 8);
+      for (int r = 0; r < R; ++r) {
+        std::uint32_t four;
+        std::memcpy(&four, a + r * t.a_row_stride + g * 4, 4);
+        const uint8x8_t av = vreinterpret_u8_u32(vdup_n_u32(four));
+        for (int q = 0; q < 4; ++q) acc[r][q] = vpadalq_u16(acc[r][q], vmull_u8(av, wv[q]));
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      for (int q = 0; q < 4; q += 2) {
+        const uint32x4_t sums = vpaddq_u32(acc[r][q], acc[r][q + 1]);  // columns 2q .. 2q + 3
+        std::int64_t* out = c + r * t.c_row_stride + 2 * q;
+        const int64x2_t lo = vreinterpretq_s64_u64(vmovl_u32(vget_low_u32(sums)));
+        const int64x2_t hi = vreinterpretq_s64_u64(vmovl_u32(vget_high_u32(sums)));
+        if (g0 == 0) {
+          vst1q_s64(out, lo);
+          vst1q_s64(out + 2, hi);
+        } else {
+          vst1q_s64(out, vaddq_s64(vld1q_s64(out), lo));
+          vst1q_s64(out + 2, vaddq_s64(vld1q_s64(out + 2), hi));
+        }
+      }
+    }
+    if (g_end >= t.k_groups) break;
+  }
+}
+
+/// Computes t.rows rows x 1 panel; see int8_args.hpp (split is not needed: u16 products).
+inline void run(const int8_tile_args& t) {
+  int r0 = 0;
+  for (; r0 + mr <= t.rows; r0 += mr) tile<mr>(t, t.a + r0 * t.a_row_stride, t.c + r0 * t.c_row_stride);
+  const std::uint8_t* a = t.a + r0 * t.a_row_stride;
+  std::int64_t* c = t.c + r0 * t.c_row_stride;
+  switch (t.rows - r0) {
+    case 1: return tile<1>(t, a, c);
+    case 2: return tile<2>(t, a, c);
+    case 3: return tile<3>(t, a, c);
+    default: return;
+  }
+}
+
+}  // namespace anybit::kernels::neon_int8
+
+#endif  // ANYBIT_ARCH_AARCH64
