@@ -1,10 +1,10 @@
 // anybit/gemm/cost_model.hpp — which path is fastest for a (W, A) pair: a small cost model
 // calibrated by gemm_bench (docs/performance.md has the runs behind these numbers).
 //
-// Bit-serial time grows with the W * A plane pairs; int8 time does not (x1.55 measured when
-// vpmaddubsw needs A's nibbles split, at A = 8 with W >= 7). Rates are effective GOPS at 1024^3,
-// 1 thread. On AVX2 this puts the crossover between 4 and 6 plane pairs (W2A2 bit-serial,
-// W3A2 int8), as research/perf-anchors.md section 3 predicts (P* ~ 3.3).
+// Bit-serial time grows with the W * A plane pairs; int8 time depends only on how many int16
+// pair sums fit before widening. Rates are effective GOPS at 1024^3, 1 thread. On AVX2 this
+// puts the crossover at about 3 plane pairs (W1A2 and W2A1 bit-serial, W2A2 int8), as
+// research/perf-anchors.md section 3 predicts (P* ~ 3.3).
 #pragma once
 
 #include "anybit/gemm/path.hpp"
@@ -17,7 +17,7 @@ inline double calibrated_rate(path p) {
     case path::avx512: return 2300.0;  // research/perf-anchors.md, Intel AVX-512 VPOPCNTDQ probe
     case path::avx2: return 560.0;     // gemm_bench bitserial/avx2/W1A1/1024x1024x1024, AMD EPYC
     case path::neon: return 100.0;     // not yet measured on hardware: a guess, ordering only
-    case path::avx2_int8: return 120.0;  // gemm_bench int8/avx2_int8/W4A4/1024x1024x1024, AMD EPYC
+    case path::avx2_int8: return 200.0;  // gemm_bench int8/avx2_int8/W4A4/1024x1024x1024, AMD EPYC (int16 sums)
     case path::neon_int8: return 25.0;   // not yet measured on hardware: a guess, ordering only
     case path::scalar: return 40.0;
     case path::reference: return 1.0;
@@ -29,8 +29,11 @@ inline double calibrated_rate(path p) {
 inline double estimated_cost(path p, int w_bits, int a_bits) {
   if (p == path::neon_int8) return 1.0 / calibrated_rate(p);
   if (p == path::avx2_int8) {
-    const bool split = a_bits == 8 && w_bits >= 7;
-    return (split ? 1.55 : 1.0) / calibrated_rate(p);
+    // vpmaddubsw pair sums: int16 may hold several groups (fast), one (a vpmaddwd per group),
+    // or must be split into nibbles (A = 8, W >= 7); measured 200 / 150 / 110 / 77 GOPS.
+    const long w_max = w_bits == 8 ? 128 : (1L << w_bits) - 1, pair = 2 * ((1L << a_bits) - 1) * w_max;
+    const double slowdown = pair > 32767 ? 200.0 / 77 : pair > 16383 ? 200.0 / 110 : pair > 4095 ? 200.0 / 150 : 1.0;
+    return slowdown / calibrated_rate(p);
   }
   return static_cast<double>(w_bits * a_bits) / calibrated_rate(p);
 }

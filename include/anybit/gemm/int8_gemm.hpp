@@ -120,6 +120,9 @@ void int8_sums(const bitplane_view& a, const packed_weights_view& w, Sink& sink,
   const bool split = 2 * a_max * wb.max_abs > std::numeric_limits<std::int16_t>::max();
   const std::int64_t per_group = 4 * a_max * wb.max_abs;  // bound on one group's 32-bit increment (split too)
   const auto chunk = static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max() / per_group);
+  // Groups whose int16 pair sums (each <= 2 * a_max * max_abs) may be added before widening.
+  const auto i16_groups = static_cast<std::size_t>(std::max<std::int64_t>(
+      1, std::numeric_limits<std::int16_t>::max() / std::max<std::int64_t>(1, 2 * a_max * wb.max_abs)));
   const auto work = [&](std::size_t p_begin, std::size_t p_end) {
     constexpr std::size_t row_block = 32, max_width = 2 * kernels::panel_width;
     alignas(64) std::int64_t tile[row_block * max_width];
@@ -131,7 +134,7 @@ void int8_sums(const bitplane_view& a, const packed_weights_view& w, Sink& sink,
       for (std::size_t m0 = 0; m0 < a.rows(); m0 += row_block) {
         const std::size_t rows = std::min(row_block, a.rows() - m0);
         kernel->run({bytes.data() + m0 * a_stride, a_stride, wb.data.data() + p0 * wb.panel_stride(), wb.panel_stride(),
-                     wb.k_groups, chunk, split, static_cast<int>(rows), panels, tile, width});
+                     wb.k_groups, chunk, split, i16_groups, static_cast<int>(rows), panels, tile, width});
         if (wb.offset != 0) {
           for (std::size_t r = 0; r < rows; ++r) {
             for (std::size_t x = 0; x < cols; ++x) tile[r * width + x] += wb.offset * row_sums[m0 + r];

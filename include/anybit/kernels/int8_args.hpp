@@ -7,7 +7,9 @@
 // Result (overwritten, int64): c[r * c_row_stride + x] = sum_k A[r][k] * W[x][k], for r < rows,
 // x < 8 * panels. The kernel accumulates in int32 for at most chunk_groups groups at a time (the
 // driver sizes chunks so no int32 sum can overflow), and with `split` multiplies the low and
-// high nibbles of A separately, so vpmaddubsw's 16-bit pair sums cannot saturate.
+// high nibbles of A separately, so vpmaddubsw's 16-bit pair sums cannot saturate. Without
+// split, up to i16_groups groups of pair sums may be added in int16 before widening (the
+// driver's bound keeps them below 2^15), saving a vpmaddwd per group for narrow codes.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +25,7 @@ struct int8_tile_args {
   std::size_t k_groups;
   std::size_t chunk_groups;
   bool split;
+  std::size_t i16_groups;  // >= 1
   int rows;    // >= 1: the kernel walks them mr at a time
   int panels;  // 1 .. the kernel's np
   std::int64_t* c;

@@ -18,8 +18,18 @@
 
 namespace anybit::kernels::avx2_int8 {
 
-inline constexpr int mr = 4;
+inline constexpr int mr = 3;
 inline constexpr int np = 2;
+
+inline __m256i load_group(const int8_tile_args& t, int panel, std::size_t g) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.w + panel * t.w_panel_stride + g * 32));
+}
+
+inline __m256i broadcast_group(const std::uint8_t* row, std::size_t g) {  // the 4 codes of group g, to all 8 lanes
+  std::int32_t four;
+  std::memcpy(&four, row + g * 4, 4);
+  return _mm256_set1_epi32(four);
+}
 
 template <int R, int P, bool Split>
 inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c) {
@@ -30,24 +40,37 @@ inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c
     for (int r = 0; r < R; ++r) {
       for (int p = 0; p < P; ++p) acc[r][p] = _mm256_setzero_si256();
     }
-    for (std::size_t g = g0; g < g_end; ++g) {
-      __m256i w[P];
-      for (int p = 0; p < P; ++p) {
-        w[p] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.w + p * t.w_panel_stride + g * 32));
-      }
-      for (int r = 0; r < R; ++r) {
-        std::int32_t four;
-        std::memcpy(&four, a + r * t.a_row_stride + g * 4, 4);
-        const __m256i ab = _mm256_set1_epi32(four);
-        for (int p = 0; p < P; ++p) {
-          if constexpr (Split) {
-            const __m256i lo = _mm256_and_si256(ab, low_nibbles);
-            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(ab, 4), low_nibbles);
+    if constexpr (Split) {
+      for (std::size_t g = g0; g < g_end; ++g) {
+        __m256i w[P];
+        for (int p = 0; p < P; ++p) w[p] = load_group(t, p, g);
+        for (int r = 0; r < R; ++r) {
+          const __m256i ab = broadcast_group(a + r * t.a_row_stride, g);
+          const __m256i lo = _mm256_and_si256(ab, low_nibbles);
+          const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(ab, 4), low_nibbles);
+          for (int p = 0; p < P; ++p) {
             acc[r][p] = _mm256_add_epi32(acc[r][p], _mm256_madd_epi16(_mm256_maddubs_epi16(lo, w[p]), ones));
             acc[r][p] = _mm256_add_epi32(acc[r][p], _mm256_madd_epi16(_mm256_maddubs_epi16(hi, w[p]), sixteens));
-          } else {
-            acc[r][p] = _mm256_add_epi32(acc[r][p], _mm256_madd_epi16(_mm256_maddubs_epi16(ab, w[p]), ones));
           }
+        }
+      }
+    } else {
+      for (std::size_t g = g0; g < g_end;) {
+        const std::size_t g16_end = g + t.i16_groups < g_end ? g + t.i16_groups : g_end;
+        __m256i acc16[R][P];
+        for (int r = 0; r < R; ++r) {
+          for (int p = 0; p < P; ++p) acc16[r][p] = _mm256_setzero_si256();
+        }
+        for (; g < g16_end; ++g) {
+          __m256i w[P];
+          for (int p = 0; p < P; ++p) w[p] = load_group(t, p, g);
+          for (int r = 0; r < R; ++r) {
+            const __m256i ab = broadcast_group(a + r * t.a_row_stride, g);
+            for (int p = 0; p < P; ++p) acc16[r][p] = _mm256_add_epi16(acc16[r][p], _mm256_maddubs_epi16(ab, w[p]));
+          }
+        }
+        for (int r = 0; r < R; ++r) {
+          for (int p = 0; p < P; ++p) acc[r][p] = _mm256_add_epi32(acc[r][p], _mm256_madd_epi16(acc16[r][p], ones));
         }
       }
     }
@@ -85,7 +108,7 @@ inline void rows(const int8_tile_args& t) {
 
 /// Computes t.rows rows x t.panels panels (at most np); see int8_args.hpp for the contract.
 inline void run(const int8_tile_args& t) {
-  static_assert(mr == 4 && np == 2, "run() unrolls rows up to 3 remainders and 1..2 panels");
+  static_assert(mr <= 4 && np == 2, "run() unrolls remainders of up to 3 rows and 1..2 panels");
   if (t.panels == 1) return t.split ? rows<mr, 1, true>(t) : rows<mr, 1, false>(t);
   return t.split ? rows<mr, 2, true>(t) : rows<mr, 2, false>(t);
 }
