@@ -6,7 +6,9 @@
 #include "anybit/core/aligned_buffer.hpp"
 #include "anybit/core/bitops.hpp"
 #include "anybit/core/bits.hpp"
+#include "anybit/core/crc32.hpp"
 #include "anybit/core/error.hpp"
+#include "anybit/core/random.hpp"
 
 #include "anybit/tensor/bitplane_tensor.hpp"
 #include "anybit/tensor/bitplane_view.hpp"
@@ -18,3 +20,9 @@
 #include "anybit/gemm/conv2d.hpp"
 #include "anybit/gemm/gemm.hpp"
 #include "anybit/gemm/pack_activations.hpp"
+
+#include "anybit/data/dataset.hpp"
+#include "anybit/data/fashion_mnist.hpp"
+#include "anybit/data/gzip.hpp"
+#include "anybit/data/idx.hpp"
+#include "anybit/data/synthetic.hpp"
