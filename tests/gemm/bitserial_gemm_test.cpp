@@ -1,5 +1,6 @@
 // Every bit-serial path against the reference, bit-exactly, for every (W, A) width pair and for
 // shapes that are not multiples of any tile.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <vector>
@@ -71,6 +72,19 @@ void check_path(path p) {
     if (!matches_reference(p, 5, 17, k, 3, 2)) return;
   }
   CHECK(matches_reference(p, 37, 75, 1031, 2, 2));  // several tiles in both directions
+  // Byte counters are flushed every 31 words (1984 bits): K on both sides of one and two flushes,
+  // with all-ones codes as the worst case for counter overflow.
+  for (std::size_t k : {1983u, 1984u, 1985u, 3968u, 4033u}) {
+    if (!matches_reference(p, 5, 9, k, 1, 1) || !matches_reference(p, 3, 17, k, 2, 3)) return;
+  }
+  const std::size_t m = 5, n = 9, k = 4033;
+  const std::vector<std::uint8_t> ones(std::max(m, n) * k, 1);
+  gemm_context ctx;
+  ctx.allowed = mask_of(p);
+  std::vector<std::int64_t> c(m * n);
+  bitserial_gemm(bitplane_tensor<1>::from_codes(ones.data(), m, k), packed_weights(bitplane_tensor<1>::from_codes(ones.data(), n, k)),
+                 c.data(), n, ctx);
+  CHECK(c == std::vector<std::int64_t>(m * n, static_cast<std::int64_t>(k)));
 }
 
 }  // namespace
