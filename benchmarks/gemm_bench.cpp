@@ -161,7 +161,7 @@ void openblas_sgemm(benchmark::State& state, shape s) {
 
 const bool registered = [] {
   const int widths[] = {1, 2, 3, 4, 8};
-  for (path p : {path::avx512, path::avx2, path::neon, path::scalar}) {
+  for (path p : {path::avx512, path::avx512bw, path::avx2, path::neon, path::scalar}) {
     const auto* k = detail::find_kernel(p);
     if (!(supported_paths() & mask_of(p)) || k == nullptr) continue;
     const shape tile{static_cast<std::size_t>(k->mr), static_cast<std::size_t>(k->np) * 8, 4096};

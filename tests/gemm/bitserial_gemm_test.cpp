@@ -93,6 +93,7 @@ TEST_CASE("gemm path reference equals the bit-plane reference") { check_path(pat
 TEST_CASE("gemm path scalar equals reference") { check_path(path::scalar); }
 TEST_CASE("gemm path avx2 equals reference") { check_path(path::avx2); }
 TEST_CASE("gemm path avx512 equals reference") { check_path(path::avx512); }
+TEST_CASE("gemm path avx512bw equals reference") { check_path(path::avx512bw); }
 TEST_CASE("gemm path neon equals reference") { check_path(path::neon); }
 
 TEST_CASE("1 and 2 threads give identical results on every path") {

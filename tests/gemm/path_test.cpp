@@ -36,6 +36,7 @@ TEST_CASE("this build compiles the kernels of its architecture") {
 #if ANYBIT_X86_KERNELS
   CHECK((compiled_paths() & mask_of(path::avx2)) != 0);
   CHECK((compiled_paths() & mask_of(path::avx512)) != 0);
+  CHECK((compiled_paths() & mask_of(path::avx512bw)) != 0);
 #endif
   MESSAGE("supported paths mask: ", supported_paths());
 }

@@ -17,6 +17,7 @@ namespace anybit {
 
 struct cpu_features {
   bool avx2 = false;
+  bool avx512bw = false;          // AVX-512 F, BW and VL
   bool avx512_vpopcntdq = false;  // with AVX-512 F, BW and VL
   bool avx512_vnni = false;
   bool avx_vnni = false;
@@ -47,6 +48,7 @@ inline cpu_features detect_cpu_features() {
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return f;
   const bool avx512 = zmm_state && ((b >> 16) & 1u) && ((b >> 30) & 1u) && ((b >> 31) & 1u);  // F, BW, VL
   f.avx2 = ymm_state && ((b >> 5) & 1u);
+  f.avx512bw = avx512;
   f.avx512_vpopcntdq = avx512 && ((c >> 14) & 1u);
   f.avx512_vnni = avx512 && ((c >> 11) & 1u);
   unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;

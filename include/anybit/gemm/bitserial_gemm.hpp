@@ -22,6 +22,7 @@
 #include "anybit/gemm/path.hpp"
 #include "anybit/kernels/avx2.hpp"
 #include "anybit/kernels/avx512.hpp"
+#include "anybit/kernels/avx512bw.hpp"
 #include "anybit/kernels/neon.hpp"
 #include "anybit/kernels/scalar.hpp"
 #include "anybit/kernels/tile_args.hpp"
@@ -43,6 +44,7 @@ inline const std::vector<bitserial_kernel>& compiled_bitserial_kernels() {
     std::vector<bitserial_kernel> l;
 #if ANYBIT_X86_KERNELS
     l.push_back({path::avx512, kernels::avx512::run, kernels::avx512::mr, kernels::avx512::np});
+    l.push_back({path::avx512bw, kernels::avx512bw::run, kernels::avx512bw::mr, kernels::avx512bw::np});
     l.push_back({path::avx2, kernels::avx2::run, kernels::avx2::mr, kernels::avx2::np});
 #endif
 #if ANYBIT_ARCH_AARCH64

@@ -15,6 +15,7 @@ namespace anybit::detail {
 inline double calibrated_rate(path p) {
   switch (p) {
     case path::avx512: return 2300.0;  // research/perf-anchors.md, Intel AVX-512 VPOPCNTDQ probe
+    case path::avx512bw: return 955.0;  // research/perf-anchors.md, AVX-512BW lookup probe (Gbinop/s / 2)
     case path::avx2: return 560.0;     // gemm_bench bitserial/avx2/W1A1/1024x1024x1024, AMD EPYC
     case path::neon: return 100.0;     // not yet measured on hardware: a guess, ordering only
     case path::avx2_int8: return 200.0;  // gemm_bench int8/avx2_int8/W4A4/1024x1024x1024, AMD EPYC (int16 sums)

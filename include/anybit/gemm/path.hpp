@@ -23,13 +23,15 @@ enum class path : unsigned {
   neon = 1u << 4,
   avx2_int8 = 1u << 5,  // codes as bytes, vpmaddubsw: wins once W * A is large
   neon_int8 = 1u << 6,  // codes as bytes, vmull_u8 + vpadal
+  avx512bw = 1u << 7,   // AVX-512 without VPOPCNTDQ: the vpshufb nibble lookup on zmm
 };
 
 using path_mask = unsigned;
-inline constexpr path_mask all_paths = 0x7Fu;
-inline constexpr path all_path_values[] = {path::reference, path::scalar, path::avx2, path::avx512, path::neon,
-                                           path::avx2_int8, path::neon_int8};
-inline constexpr path bitserial_path_values[] = {path::reference, path::scalar, path::avx2, path::avx512, path::neon};
+inline constexpr path_mask all_paths = 0xFFu;
+inline constexpr path all_path_values[] = {path::reference, path::scalar,    path::avx2,      path::avx512,
+                                           path::neon,      path::avx2_int8, path::neon_int8, path::avx512bw};
+inline constexpr path bitserial_path_values[] = {path::reference, path::scalar, path::avx2,
+                                                 path::avx512,    path::neon,   path::avx512bw};
 
 constexpr path_mask mask_of(path p) noexcept { return static_cast<path_mask>(p); }
 
@@ -42,6 +44,7 @@ inline const char* path_name(path p) noexcept {
     case path::neon: return "neon";
     case path::avx2_int8: return "avx2_int8";
     case path::neon_int8: return "neon_int8";
+    case path::avx512bw: return "avx512bw";
   }
   return "unknown";
 }
@@ -50,7 +53,7 @@ inline const char* path_name(path p) noexcept {
 constexpr path_mask compiled_paths() noexcept {
   path_mask m = mask_of(path::reference) | mask_of(path::scalar);
 #if ANYBIT_X86_KERNELS
-  m |= mask_of(path::avx2) | mask_of(path::avx512) | mask_of(path::avx2_int8);
+  m |= mask_of(path::avx2) | mask_of(path::avx512) | mask_of(path::avx512bw) | mask_of(path::avx2_int8);
 #endif
 #if ANYBIT_ARCH_AARCH64
   m |= mask_of(path::neon) | mask_of(path::neon_int8);
@@ -63,6 +66,7 @@ inline path_mask supported_paths() {
   path_mask m = mask_of(path::reference) | mask_of(path::scalar);
   if (cpu().avx2) m |= mask_of(path::avx2) | mask_of(path::avx2_int8);
   if (cpu().avx512_vpopcntdq) m |= mask_of(path::avx512);
+  if (cpu().avx512bw) m |= mask_of(path::avx512bw);
   if (cpu().neon) m |= mask_of(path::neon) | mask_of(path::neon_int8);
   return m & compiled_paths();
 }
