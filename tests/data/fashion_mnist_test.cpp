@@ -55,22 +55,6 @@ std::vector<std::uint8_t> labels_file(const std::vector<std::uint8_t>& labels) {
   return out;
 }
 
-struct scratch_dir {
-  std::filesystem::path path;
-  explicit scratch_dir(const std::string& name) {
-    std::random_device rd;
-    path = std::filesystem::temp_directory_path() / ("anybit_" + name + "_" + std::to_string(rd()));
-    std::filesystem::create_directories(path);
-  }
-  ~scratch_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  void write(const std::string& name, const std::vector<std::uint8_t>& bytes) const {
-    std::ofstream out(path / name, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  }
-};
 
 }  // namespace
 
@@ -101,7 +85,7 @@ TEST_CASE("Fashion-MNIST from the Debian package: 60000 + 10000 images of 28 x 2
 }
 
 TEST_CASE("a dataset directory may mix plain and gzip'd IDX files") {
-  const scratch_dir dir("fashion_mnist_test");
+  const test::scratch_dir dir("fashion_mnist_test");
   const std::vector<std::uint8_t> train_labels = {0, 9, 4};
   const std::vector<std::uint8_t> test_labels = {7, 1};
   dir.write("train-images-idx3-ubyte", images_file(3, 2, 2, 10));

@@ -16,10 +16,6 @@ using namespace anybit;
 
 namespace {
 
-std::string fixture_path(const std::string& name) {
-  const std::string here = __FILE__;
-  return here.substr(0, here.find_last_of("/\\") + 1) + "fixtures/" + name;
-}
 
 // The generators of make_fixtures.py.
 std::vector<std::uint8_t> random_bytes(std::size_t count, std::uint64_t seed) {
@@ -67,7 +63,7 @@ std::vector<fixture_case> fixture_cases() {
   };
 }
 
-std::vector<std::uint8_t> read_fixture(const std::string& name) { return read_file_bytes(fixture_path(name), 1u << 20); }
+std::vector<std::uint8_t> read_fixture(const std::string& name) { return read_file_bytes(test::fixture_path("data", name), 1u << 20); }
 
 std::vector<std::uint8_t> try_gunzip(const std::vector<std::uint8_t>& gz, bool& threw, std::size_t limit = 1u << 20) {
   threw = false;

@@ -33,31 +33,7 @@ std::string images_error(const std::vector<std::uint8_t>& b) {
   return test::thrown_message<format_error>([&] { parse_idx_images(b.data(), b.size(), "t.idx"); });
 }
 
-std::string fixture_path(const std::string& name) {
-  const std::string here = __FILE__;
-  return here.substr(0, here.find_last_of("/\\") + 1) + "fixtures/" + name;
-}
 
-// A scratch directory, removed at the end of the test; the random part keeps concurrent test
-// processes apart.
-struct scratch_dir {
-  std::filesystem::path path;
-  explicit scratch_dir(const std::string& name) {
-    std::random_device rd;
-    path = std::filesystem::temp_directory_path() / ("anybit_" + name + "_" + std::to_string(rd()));
-    std::filesystem::create_directories(path);
-  }
-  ~scratch_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  std::string write(const std::string& name, const std::vector<std::uint8_t>& bytes) const {
-    const std::string file = (path / name).string();
-    std::ofstream out(file, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    return file;
-  }
-};
 
 // The pixels make_fixtures.py wrote into tiny-images-idx3-ubyte.gz: 3 images of 4 x 5.
 std::vector<std::uint8_t> tiny_fixture_pixels() {
@@ -128,14 +104,14 @@ TEST_CASE("truncated, over-long and absurd IDX data are format errors with the b
 }
 
 TEST_CASE("IDX files are read plain, gzip'd by name, or gzip'd by magic") {
-  const idx_images from_gz = read_idx_images(fixture_path("tiny-images-idx3-ubyte.gz"));
+  const idx_images from_gz = read_idx_images(test::fixture_path("data", "tiny-images-idx3-ubyte.gz"));
   CHECK(from_gz.count == 3);
   CHECK(from_gz.rows == 4);
   CHECK(from_gz.cols == 5);
   CHECK(from_gz.pixels == tiny_fixture_pixels());
 
-  const scratch_dir dir("idx_test");
-  std::ifstream in(fixture_path("tiny-images-idx3-ubyte.gz"), std::ios::binary);
+  const test::scratch_dir dir("idx_test");
+  std::ifstream in(test::fixture_path("data", "tiny-images-idx3-ubyte.gz"), std::ios::binary);
   const std::vector<std::uint8_t> gz((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string unnamed = dir.write("images-without-suffix", gz);
   CHECK(read_idx_images(unnamed).pixels == tiny_fixture_pixels());
@@ -152,7 +128,7 @@ TEST_CASE("IDX files are read plain, gzip'd by name, or gzip'd by magic") {
   CHECK(contains(wrong_kind, unnamed + ": IDX magic is 0x00000803"));
 
   const std::string limit =
-      test::thrown_message<format_error>([&] { read_idx_images(fixture_path("tiny-images-idx3-ubyte.gz"), 50); });
+      test::thrown_message<format_error>([&] { read_idx_images(test::fixture_path("data", "tiny-images-idx3-ubyte.gz"), 50); });
   CHECK(contains(limit, "output exceeds the limit of 50 bytes"));
 }
 

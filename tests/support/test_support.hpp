@@ -7,26 +7,52 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <random>
 #include <string>
+#include <system_error>
 #include <vector>
+
+#include "anybit/core/random.hpp"
 
 namespace anybit::test {
 
 /// splitmix64: the same sequence on every platform and standard library.
-class rng {
+class rng : public splitmix64 {
  public:
-  explicit rng(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
+  using splitmix64::splitmix64;
   /// Uniform-enough integer in [0, n) for small n (test data, not statistics).
   std::uint32_t below(std::uint32_t n) { return static_cast<std::uint32_t>(next() % n); }
+};
 
- private:
-  std::uint64_t state_;
+/// A file shipped in tests/<folder>/fixtures/ (ANYBIT_TESTS_DIR is set by tests/CMakeLists.txt).
+inline std::string fixture_path(const std::string& folder, const std::string& name) {
+  return std::string(ANYBIT_TESTS_DIR) + "/" + folder + "/fixtures/" + name;
+}
+
+/// A scratch directory, removed at the end of the test; the random part keeps concurrent test
+/// processes apart.
+struct scratch_dir {
+  std::filesystem::path path;
+  explicit scratch_dir(const std::string& name) {
+    std::random_device rd;
+    path = std::filesystem::temp_directory_path() / ("anybit_" + name + "_" + std::to_string(rd()));
+    std::filesystem::create_directories(path);
+  }
+  ~scratch_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+  /// Writes `bytes` to the file `name` in the directory and returns its path.
+  std::string write(const std::string& name, const std::vector<std::uint8_t>& bytes) const {
+    const std::string file = (path / name).string();
+    std::ofstream out(file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    return file;
+  }
 };
 
 /// `count` random codes of `bits` bits, all values reachable.
