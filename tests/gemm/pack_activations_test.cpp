@@ -15,7 +15,7 @@ namespace {
 
 std::vector<path> packer_paths() {
   std::vector<path> paths{path::reference, path::scalar};
-  if (supported_paths() & mask_of(path::avx2)) paths.push_back(path::avx2);
+  if ((supported_paths() & mask_of(path::avx2)) && cpu().fma) paths.push_back(path::avx2);
   return paths;
 }
 

@@ -17,6 +17,7 @@ namespace anybit {
 
 struct cpu_features {
   bool avx2 = false;
+  bool fma = false;               // FMA3 (float GEMM, activation quantization)
   bool avx512bw = false;          // AVX-512 F, BW and VL
   bool avx512_vpopcntdq = false;  // with AVX-512 F, BW and VL
   bool avx512_vnni = false;
@@ -44,6 +45,7 @@ inline cpu_features detect_cpu_features() {
   if (!osxsave) return f;
   const unsigned long long xcr0 = read_xcr0();
   const bool ymm_state = (xcr0 & 0x6) == 0x6;
+  f.fma = ymm_state && ((c >> 12) & 1u);
   const bool zmm_state = (xcr0 & 0xE6) == 0xE6;
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return f;
   const bool avx512 = zmm_state && ((b >> 16) & 1u) && ((b >> 30) & 1u) && ((b >> 31) & 1u);  // F, BW, VL

@@ -35,7 +35,7 @@ struct packer {
 inline packer choose_packer(const gemm_context& ctx) {
   const path_mask usable = ctx.allowed & supported_paths();
 #if ANYBIT_X86_KERNELS
-  if (usable & mask_of(path::avx2)) return {path::avx2, kernels::avx2::pack_row, kernels::avx2::quantize_row};
+  if ((usable & mask_of(path::avx2)) && cpu().fma) return {path::avx2, kernels::avx2::pack_row, kernels::avx2::quantize_row};
 #endif
   if (usable & (mask_of(path::scalar) | mask_of(path::neon) | mask_of(path::avx512) | mask_of(path::avx2))) {
     return {path::scalar, kernels::scalar::pack_row, kernels::scalar::quantize_row};
