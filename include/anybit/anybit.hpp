@@ -12,14 +12,20 @@
 
 #include "anybit/tensor/bitplane_tensor.hpp"
 #include "anybit/tensor/bitplane_view.hpp"
+#include "anybit/tensor/dense_tensor.hpp"
 
 #include "anybit/quant/affine.hpp"
 
 #include "anybit/kernels/reference.hpp"
 
 #include "anybit/gemm/conv2d.hpp"
+#include "anybit/gemm/float_gemm.hpp"
 #include "anybit/gemm/gemm.hpp"
 #include "anybit/gemm/pack_activations.hpp"
+
+#include "anybit/autograd/grad_check.hpp"
+#include "anybit/autograd/ops.hpp"
+#include "anybit/autograd/tape.hpp"
 
 #include "anybit/data/dataset.hpp"
 #include "anybit/data/fashion_mnist.hpp"
