@@ -48,10 +48,16 @@ struct stage_sink {
   std::size_t direct_stride() const { return 0; }
   void take(const std::int64_t* tile, std::size_t stride, std::size_t m0, std::size_t rows, std::size_t n0,
             std::size_t cols) const {
+    double y[max_tile_width];  // tiles are at most 4 panels of 8 columns wide
     for (std::size_t r = 0; r < rows; ++r) {
-      for (std::size_t x = 0; x < cols; ++x) store(dq(tile[r * stride + x], m0 + r, n0 + x), m0 + r, n0 + x);
+      for (std::size_t x0 = 0; x0 < cols; x0 += max_tile_width) {
+        const std::size_t width = std::min(max_tile_width, cols - x0);
+        dq.row(tile + r * stride + x0, m0 + r, n0 + x0, width, y);
+        for (std::size_t x = 0; x < width; ++x) store(y[x], m0 + r, n0 + x0 + x);
+      }
     }
   }
+  static constexpr std::size_t max_tile_width = 32;
 };
 
 template <class Store>

@@ -2,8 +2,8 @@
 //
 // With real = scale * (q - zero_point) on both operands, each output is
 //
-//   y[m][n] = sa * sw[n] * ( sum_k qa qw  -  zw[n] * rowsum_a[m]  -  za * colsum_w[n]  +  K za zw[n] )
-//             + bias[n],   then clamped to [min, max],
+//   y[m][n] = ( sum_k qa qw  +  offset[n]  -  zw[n] * rowsum_a[m] ) * sa * sw[n]  +  bias[n],
+//   offset[n] = -za * colsum_w[n] + K za zw[n],   then clamped to [min, max],
 //
 // computed in double from the exact int64 sum, so every path that produces the same sums
 // produces bit-identical outputs. Codes out round half to even (std::nearbyint, default mode).
@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "anybit/core/bits.hpp"
 #include "anybit/gemm/packed_weights.hpp"
@@ -23,35 +24,37 @@ namespace anybit::detail {
 class dequantizer {
  public:
   /// row_sums: M activation code sums, needed only when a weight zero point is nonzero (else null).
+  /// Per-column terms are folded once per call, so a tile row costs a multiply-add per output.
   dequantizer(const activation_quant& a, const weight_quant& w, const output_stage& out, const packed_weights_view& wv,
               const std::int64_t* row_sums)
-      : a_scale_(a.scale), a_zero_(a.zero_point), w_scale_(w.scale.data()), w_zero_(w.zero_point.data()),
-        scale_step_(w.scale.size() > 1 ? 1 : 0), zero_step_(w.zero_point.size() > 1 ? 1 : 0),
-        bias_(out.bias.empty() ? nullptr : out.bias.data()), min_(out.min), max_(out.max),
-        k_(static_cast<double>(wv.k())), column_sums_(wv.column_sums()), row_sums_(row_sums) {}
+      : scale_(wv.cols()), offset_(wv.cols()), zero_(wv.cols()), bias_(wv.cols(), 0.0), min_(out.min), max_(out.max),
+        row_sums_(row_sums) {
+    const double za = a.zero_point, k = static_cast<double>(wv.k());
+    for (std::size_t n = 0; n < wv.cols(); ++n) {
+      zero_[n] = w.zero_point[w.zero_point.size() > 1 ? n : 0];
+      scale_[n] = static_cast<double>(a.scale) * static_cast<double>(w.scale[w.scale.size() > 1 ? n : 0]);
+      offset_[n] = -za * static_cast<double>(wv.column_sum(n)) + k * za * zero_[n];
+      if (!out.bias.empty()) bias_[n] = out.bias[n];
+    }
+  }
 
   static bool needs_row_sums(const weight_quant& w) {
     return std::any_of(w.zero_point.begin(), w.zero_point.end(), [](float z) { return z != 0.0f; });
   }
 
-  double operator()(std::int64_t sum, std::size_t m, std::size_t n) const {
-    const double zw = w_zero_[n * zero_step_];
-    double centered = static_cast<double>(sum) - a_zero_ * static_cast<double>(column_sums_[n]) + k_ * a_zero_ * zw;
-    if (row_sums_ != nullptr) centered -= zw * static_cast<double>(row_sums_[m]);
-    double y = a_scale_ * static_cast<double>(w_scale_[n * scale_step_]) * centered;
-    if (bias_ != nullptr) y += bias_[n];
-    return std::min<double>(std::max<double>(y, min_), max_);
+  /// out[x] = the output of row m, column n0 + x, from its exact sum raw[x], for x < cols.
+  void row(const std::int64_t* raw, std::size_t m, std::size_t n0, std::size_t cols, double* out) const {
+    const double rs = row_sums_ != nullptr ? static_cast<double>(row_sums_[m]) : 0.0;
+    for (std::size_t x = 0; x < cols; ++x) {
+      const std::size_t n = n0 + x;
+      const double y = (static_cast<double>(raw[x]) + offset_[n] - zero_[n] * rs) * scale_[n] + bias_[n];
+      out[x] = std::min(std::max(y, min_), max_);
+    }
   }
 
  private:
-  double a_scale_, a_zero_;
-  const float* w_scale_;
-  const float* w_zero_;
-  std::size_t scale_step_, zero_step_;
-  const float* bias_;
-  float min_, max_;
-  double k_;
-  const std::int64_t* column_sums_;
+  std::vector<double> scale_, offset_, zero_, bias_;
+  double min_, max_;
   const std::int64_t* row_sums_;
 };
 
