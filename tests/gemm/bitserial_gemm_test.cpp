@@ -130,7 +130,7 @@ TEST_CASE("weights packed at 8 bits multiply at any width from their top planes"
 TEST_CASE("packed weight column sums equal the sums of the codes, for every nested width") {
   const std::size_t n = 11, k = 70;
   const auto wc = test::random_codes(n * k, 5, 3);
-  const packed_weights w(bitplane_tensor<>::from_codes(wc.data(), n, k, 5));
+  const packed_weights w = packed_weights::from_codes(wc.data(), n, k, 5);
   for (int b = 1; b <= 5; ++b) {
     const packed_weights_view v = w.top(b);
     for (std::size_t j = 0; j < n; ++j) {

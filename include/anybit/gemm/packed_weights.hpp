@@ -24,6 +24,7 @@
 #include "anybit/core/bits.hpp"
 #include "anybit/core/error.hpp"
 #include "anybit/kernels/tile_args.hpp"
+#include "anybit/tensor/bitplane_tensor.hpp"
 #include "anybit/tensor/bitplane_view.hpp"
 
 namespace anybit {
@@ -93,6 +94,11 @@ class packed_weights_view {
 
 class packed_weights {
  public:
+  /// Packs N x K row-major weight codes of `bits` bits (each must be < 2^bits).
+  static packed_weights from_codes(const std::uint8_t* codes, std::size_t n, std::size_t k, int bits) {
+    return packed_weights(bitplane_tensor<>::from_codes(codes, n, k, bits));
+  }
+
   /// Packs weights given as a bit-plane tensor of N rows (output columns) x K codes.
   explicit packed_weights(const bitplane_view& w)
       : bits_(w.bits()), cols_(w.rows()), k_(w.cols()),
