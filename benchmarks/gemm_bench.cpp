@@ -6,6 +6,8 @@
 //   bitserial       bitserial_gemm forced to that path.
 //   int8            gemm_sums forced to the int8 path (codes as bytes, vpmaddubsw).
 //   auto            gemm_sums with every path allowed: the cost model's choice.
+//   nested          as bitserial, with weights packed at 8 bits used through their top W planes
+//                   (compare with the bitserial line of the same W, A and shape).
 //   openblas_sgemm  cblas_sgemm on float copies of the same codes (when OpenBLAS is found).
 //   pack            quantize_activations: M x K floats to A-bit planes (the run-time packing
 //                   every layer pays); Gcodes = codes packed per second, not a GEMM rate.
@@ -76,12 +78,16 @@ void roofline(benchmark::State& state, path p) {
 }
 
 // bitserial_gemm on one path, or gemm_sums (int8 / auto): the same exact int64 sums either way.
+// nested: the weights are packed at 8 bits and used through their top wb planes.
 void integer_gemm(benchmark::State& state, path_mask allowed, bool bitserial_only, int wb, int ab, shape s,
-                  int threads) {
-  const auto ac = random_codes(s.m * s.k, ab, 3), wc = random_codes(s.n * s.k, wb, 4);
+                  int threads, bool nested) {
+  const auto ac = random_codes(s.m * s.k, ab, 3), wc8 = random_codes(s.n * s.k, 8, 4);
+  std::vector<std::uint8_t> wc(wc8.size());
+  for (std::size_t i = 0; i < wc.size(); ++i) wc[i] = static_cast<std::uint8_t>(wc8[i] >> (8 - wb));
   const auto a = bitplane_tensor<>::from_codes(ac.data(), s.m, s.k, ab);
   const auto wt = bitplane_tensor<>::from_codes(wc.data(), s.n, s.k, wb);
-  const packed_weights w(wt);
+  const packed_weights native(wt), packed8 = packed_weights::from_codes(wc8.data(), s.n, s.k, 8);
+  const packed_weights_view w = nested ? packed8.top(wb) : native.view();
   gemm_context ctx;
   ctx.allowed = allowed;
   ctx.threads = threads;
@@ -177,15 +183,22 @@ const bool registered = [] {
       for (int wb : widths) {
         for (int ab : widths) {
           benchmark::RegisterBenchmark(name("bitserial", path_name(p), wb, ab, s).c_str(), integer_gemm, mask_of(p), true,
-                                       wb, ab, s, 1)
+                                       wb, ab, s, 1, false)
               ->Unit(benchmark::kMillisecond);
         }
+      }
+    }
+    for (int wb : {1, 2, 4}) {
+      for (shape s : shapes) {
+        benchmark::RegisterBenchmark(name("nested", path_name(p), wb, wb, s).c_str(), integer_gemm, mask_of(p), true, wb, wb,
+                                     s, 1, true)
+            ->Unit(benchmark::kMillisecond);
       }
     }
     // Thread scaling: the same GEMM on 2 threads (compare with the 1-thread line of this run).
     for (int wb : {1, 2}) {
       benchmark::RegisterBenchmark((name("bitserial", path_name(p), wb, wb, shapes[0]) + "/threads:2").c_str(), integer_gemm,
-                                   mask_of(p), true, wb, wb, shapes[0], 2)
+                                   mask_of(p), true, wb, wb, shapes[0], 2, false)
           ->Unit(benchmark::kMillisecond)
           ->UseRealTime();
     }
@@ -196,10 +209,11 @@ const bool registered = [] {
         const auto* k8 = detail::compiled_int8_kernel();
         if (k8 != nullptr && (supported_paths() & mask_of(k8->which))) {
           benchmark::RegisterBenchmark(name("int8", path_name(k8->which), wb, ab, s).c_str(), integer_gemm,
-                                       mask_of(k8->which), false, wb, ab, s, 1)
+                                       mask_of(k8->which), false, wb, ab, s, 1, false)
               ->Unit(benchmark::kMillisecond);
         }
-        benchmark::RegisterBenchmark(name("auto", "auto", wb, ab, s).c_str(), integer_gemm, all_paths, false, wb, ab, s, 1)
+        benchmark::RegisterBenchmark(name("auto", "auto", wb, ab, s).c_str(), integer_gemm, all_paths, false, wb, ab, s, 1,
+                                     false)
             ->Unit(benchmark::kMillisecond);
       }
     }
