@@ -115,13 +115,15 @@ TEST_CASE("plane unpackers give the codes back, zero-padded") {
 TEST_CASE("the front end picks int8 for wide pairs and bit-serial for narrow ones, within the mask") {
   gemm_context ctx;
   if (!int8_runnable()) {
-    CHECK(!is_int8_path(choose_path(8, 8, ctx)));
+    CHECK(!is_int8_path(choose_path(8, 8, 64, ctx)));
     return;
   }
-  CHECK(!is_int8_path(choose_path(1, 1, ctx)));
-  CHECK(choose_path(8, 8, ctx) == int8_path());
+  CHECK(!is_int8_path(choose_path(1, 1, 64, ctx)));
+  CHECK(choose_path(8, 8, 64, ctx) == int8_path());
+  CHECK(choose_path(8, 8, 1, ctx) == int8_path());
+  CHECK(!is_int8_path(choose_path(3, 1, 1, ctx)));  // a GEMV keeps bit-serial longer
   ctx.allowed = mask_of(int8_path());
-  CHECK(choose_path(1, 1, ctx) == int8_path());
+  CHECK(choose_path(1, 1, 64, ctx) == int8_path());
   ctx.allowed = mask_of(path::scalar);
-  CHECK(choose_path(8, 8, ctx) == path::scalar);
+  CHECK(choose_path(8, 8, 64, ctx) == path::scalar);
 }

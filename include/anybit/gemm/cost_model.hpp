@@ -7,6 +7,8 @@
 // research/perf-anchors.md section 3 predicts (P* ~ 3.3).
 #pragma once
 
+#include <cstddef>
+
 #include "anybit/gemm/path.hpp"
 
 namespace anybit::detail {
@@ -26,15 +28,18 @@ inline double calibrated_rate(path p) {
   return 1.0;
 }
 
-/// Relative time of one MAC at widths (w_bits, a_bits) on path p.
-inline double estimated_cost(path p, int w_bits, int a_bits) {
-  if (p == path::neon_int8) return 1.0 / calibrated_rate(p);
+/// Relative time of one MAC at widths (w_bits, a_bits) on path p, for a GEMM of `rows` rows.
+/// The int8 paths halve their rate for a GEMV (bytes of weights and per-call unpacking are no
+/// longer amortised over rows: measured 100 vs 200-240 GOPS); bit-serial rates do not move.
+inline double estimated_cost(path p, int w_bits, int a_bits, std::size_t rows) {
+  const double row_factor = static_cast<double>(rows) / static_cast<double>(rows + 1);
+  if (p == path::neon_int8) return 1.0 / (calibrated_rate(p) * row_factor);
   if (p == path::avx2_int8) {
     // vpmaddubsw pair sums: int16 may hold several groups (fast), one (a vpmaddwd per group),
     // or must be split into nibbles (A = 8, W >= 7); measured 200 / 150 / 110 / 77 GOPS.
     const long w_max = w_bits == 8 ? 128 : (1L << w_bits) - 1, pair = 2 * ((1L << a_bits) - 1) * w_max;
     const double slowdown = pair > 32767 ? 200.0 / 77 : pair > 16383 ? 200.0 / 110 : pair > 4095 ? 200.0 / 150 : 1.0;
-    return slowdown / calibrated_rate(p);
+    return slowdown / (calibrated_rate(p) * row_factor);
   }
   return static_cast<double>(w_bits * a_bits) / calibrated_rate(p);
 }

@@ -22,14 +22,15 @@
 
 namespace anybit {
 
-/// The path gemm runs for these widths: the cheapest allowed, supported one by the cost model.
-inline path choose_path(int w_bits, int a_bits, const gemm_context& ctx) {
+/// The path gemm runs for these widths and rows: the cheapest allowed, supported one by the
+/// cost model.
+inline path choose_path(int w_bits, int a_bits, std::size_t rows, const gemm_context& ctx) {
   const path_mask usable = ctx.allowed & supported_paths();
   const detail::int8_kernel* k = detail::compiled_int8_kernel();
   const bool int8 = k != nullptr && (usable & mask_of(k->which)) != 0;
   if (int8 && (usable & ~mask_of(k->which)) == 0) return k->which;
   const path serial = choose_bitserial_path(ctx);  // throws, naming the masks, when nothing is usable
-  return int8 && detail::estimated_cost(k->which, w_bits, a_bits) < detail::estimated_cost(serial, w_bits, a_bits)
+  return int8 && detail::estimated_cost(k->which, w_bits, a_bits, rows) < detail::estimated_cost(serial, w_bits, a_bits, rows)
              ? k->which
              : serial;
 }
@@ -71,7 +72,7 @@ void quantized_gemm(const bitplane_view& a, const activation_quant& aq, const pa
   if (dequantizer::needs_row_sums(wq)) row_sums = a.row_sums();
   const dequantizer dq(aq, wq, out, w, row_sums.empty() ? nullptr : row_sums.data());
   stage_sink<Store> sink{dq, store};
-  if (is_int8_path(choose_path(w.bits(), a.bits(), ctx))) return int8_sums(a, w, sink, ctx);
+  if (is_int8_path(choose_path(w.bits(), a.bits(), a.rows(), ctx))) return int8_sums(a, w, sink, ctx);
   bitserial_sums(a, w, sink, ctx);
 }
 
@@ -83,7 +84,7 @@ inline void gemm_sums(const bitplane_view& a, const packed_weights_view& w, std:
                       gemm_context& ctx) {
   detail::check_gemm_shapes(a, w, ldc, c, ctx);
   detail::int64_sink sink{c, ldc};
-  if (is_int8_path(choose_path(w.bits(), a.bits(), ctx))) return detail::int8_sums(a, w, sink, ctx);
+  if (is_int8_path(choose_path(w.bits(), a.bits(), a.rows(), ctx))) return detail::int8_sums(a, w, sink, ctx);
   detail::bitserial_sums(a, w, sink, ctx);
 }
 
