@@ -76,21 +76,33 @@ void run_panels(const bitserial_kernel& k, const bitplane_view& a, const packed_
   alignas(64) std::int64_t tile[row_block * max_width];
   const std::size_t width = static_cast<std::size_t>(k.np) * kernels::panel_width;
   if (width > max_width) throw error("anybit: micro-kernel wider than the output tile");
-  for (std::size_t p0 = p_begin; p0 < p_end; p0 += k.np) {
+  const auto block = [&](std::size_t p0, std::size_t m0, std::size_t rows) {
     const int panels = static_cast<int>(std::min<std::size_t>(k.np, p_end - p0));
     const std::size_t n0 = p0 * kernels::panel_width;
     const std::size_t cols = std::min(static_cast<std::size_t>(panels) * kernels::panel_width, w.cols() - n0);
     const bool full = cols == static_cast<std::size_t>(panels) * kernels::panel_width;
-    for (std::size_t m0 = 0; m0 < a.rows(); m0 += row_block) {
-      const std::size_t rows = std::min(row_block, a.rows() - m0);
-      std::int64_t* direct = full ? sink.direct(m0, n0) : nullptr;
-      const kernels::tile_args t{a.plane_row(0, m0), a.words_per_row(), a.plane_stride(), a.bits(),
-                                 w.data() + p0 * w.panel_stride(), w.panel_stride(), w.plane_stride(), w.bits(),
-                                 w.k_words(), static_cast<int>(rows), panels,
-                                 direct != nullptr ? direct : tile, direct != nullptr ? sink.direct_stride() : width};
-      k.run(t);
-      if (direct == nullptr) sink.take(tile, width, m0, rows, n0, cols);
+    std::int64_t* direct = full ? sink.direct(m0, n0) : nullptr;
+    const kernels::tile_args t{a.plane_row(0, m0), a.words_per_row(), a.plane_stride(), a.bits(),
+                               w.data() + p0 * w.panel_stride(), w.panel_stride(), w.plane_stride(), w.bits(),
+                               w.k_words(), static_cast<int>(rows), panels,
+                               direct != nullptr ? direct : tile, direct != nullptr ? sink.direct_stride() : width};
+    k.run(t);
+    if (direct == nullptr) sink.take(tile, width, m0, rows, n0, cols);
+  };
+  // Weights that stay in L2 are swept once per mr rows, so the output is written row by row
+  // (a few sequential streams, which the prefetchers follow). Larger weights are the ones to
+  // keep close: each panel group then serves every row.
+  constexpr std::size_t l2_budget = 256 * 1024;
+  const std::size_t weight_bytes = (p_end - p_begin) * w.panel_stride() * static_cast<std::size_t>(w.bits()) * 8;
+  if (weight_bytes <= l2_budget) {
+    const std::size_t rows_step = 16;
+    for (std::size_t m0 = 0; m0 < a.rows(); m0 += rows_step) {
+      for (std::size_t p0 = p_begin; p0 < p_end; p0 += k.np) block(p0, m0, std::min(rows_step, a.rows() - m0));
     }
+    return;
+  }
+  for (std::size_t p0 = p_begin; p0 < p_end; p0 += k.np) {
+    for (std::size_t m0 = 0; m0 < a.rows(); m0 += row_block) block(p0, m0, std::min(row_block, a.rows() - m0));
   }
 }
 
