@@ -29,10 +29,10 @@ inline double calibrated_rate(path p) {
 }
 
 /// Relative time of one MAC at widths (w_bits, a_bits) on path p, for a GEMM of `rows` rows.
-/// The int8 paths halve their rate for a GEMV (bytes of weights and per-call unpacking are no
-/// longer amortised over rows: measured 100 vs 200-240 GOPS); bit-serial rates do not move.
+/// The int8 paths slow down for a GEMV (bytes of weights and per-call unpacking are no longer
+/// amortised over rows: measured 67-100 vs 200-240 GOPS); bit-serial rates do not move.
 inline double estimated_cost(path p, int w_bits, int a_bits, std::size_t rows) {
-  const double row_factor = static_cast<double>(rows) / static_cast<double>(rows + 1);
+  const double row_factor = static_cast<double>(rows) / (static_cast<double>(rows) + 1.7);
   if (p == path::neon_int8) return 1.0 / (calibrated_rate(p) * row_factor);
   if (p == path::avx2_int8) {
     // vpmaddubsw pair sums: int16 may hold several groups (fast), one (a vpmaddwd per group),
