@@ -10,6 +10,7 @@
 
 #include "anybit/autograd/grad_check.hpp"
 #include "anybit/autograd/ops.hpp"
+#include "support/dense_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace anybit;
@@ -18,12 +19,7 @@ namespace {
 
 using xs_t = const std::vector<var>&;
 
-dense_tensor random_tensor(const dense_shape& shape, std::uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
-  test::rng r(seed);
-  dense_tensor t(shape);
-  for (float& v : t) v = lo + (hi - lo) * static_cast<float>(r.next() >> 40) * (1.0f / 16777216.0f);
-  return t;
-}
+using test::random_tensor;
 
 /// Random values with |v| >= margin: a +-eps step never crosses 0 when eps < margin.
 dense_tensor away_from_zero(const dense_shape& shape, std::uint64_t seed, float margin = 0.1f) {

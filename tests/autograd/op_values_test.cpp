@@ -4,18 +4,14 @@
 #include <vector>
 
 #include "anybit/autograd/ops.hpp"
+#include "support/dense_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace anybit;
 
 namespace {
 
-dense_tensor random_tensor(const dense_shape& shape, std::uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
-  test::rng r(seed);
-  dense_tensor t(shape);
-  for (float& v : t) v = lo + (hi - lo) * static_cast<float>(r.next() >> 40) * (1.0f / 16777216.0f);
-  return t;
-}
+using test::random_tensor;
 
 /// |got - want| <= tol * (1 + |want|) for every element; reports the first miss.
 void expect_close(const dense_view& got, const std::vector<double>& want, double tol) {
