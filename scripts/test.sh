@@ -9,7 +9,7 @@ set -uo pipefail
 source "$(dirname "$0")/lib/common.sh"
 set -e
 require_packages cmake ninja-build g++ libxsimd-dev libhwy-dev doctest-dev libbenchmark-dev \
-  g++-aarch64-linux-gnu qemu-user dataset-fashion-mnist
+  g++-aarch64-linux-gnu qemu-user dataset-fashion-mnist libcli11-dev nlohmann-json3-dev
 set +e
 
 build_root="${ANYBIT_BUILD_DIR:-$ANYBIT_ROOT/build}"

@@ -27,6 +27,12 @@
 #include "anybit/autograd/ops.hpp"
 #include "anybit/autograd/tape.hpp"
 
+#include "anybit/nn/adam.hpp"
+#include "anybit/nn/lr_schedule.hpp"
+#include "anybit/nn/models.hpp"
+#include "anybit/nn/parameter_file.hpp"
+#include "anybit/nn/sgd.hpp"
+
 #include "anybit/data/dataset.hpp"
 #include "anybit/data/fashion_mnist.hpp"
 #include "anybit/data/gzip.hpp"
