@@ -10,6 +10,7 @@
 #include <cstddef>
 
 #include "anybit/gemm/path.hpp"
+#include "anybit/kernels/int8_args.hpp"
 
 namespace anybit::detail {
 
@@ -37,8 +38,8 @@ inline double estimated_cost(path p, int w_bits, int a_bits, std::size_t rows) {
   if (p == path::avx2_int8) {
     // vpmaddubsw pair sums: int16 may hold several groups (fast), one (a vpmaddwd per group),
     // or must be split into nibbles (A = 8, W >= 7); measured 200 / 150 / 110 / 77 GOPS.
-    const long w_max = w_bits == 8 ? 128 : (1L << w_bits) - 1, pair = 2 * ((1L << a_bits) - 1) * w_max;
-    const double slowdown = pair > 32767 ? 200.0 / 77 : pair > 16383 ? 200.0 / 110 : pair > 4095 ? 200.0 / 150 : 1.0;
+    const long long groups = kernels::int16_groups(2 * ((1LL << a_bits) - 1) * kernels::signed_weight_max(w_bits));
+    const double slowdown = groups == 0 ? 200.0 / 77 : groups == 1 ? 200.0 / 110 : groups < 8 ? 200.0 / 150 : 1.0;
     return slowdown / (calibrated_rate(p) * row_factor);
   }
   return static_cast<double>(w_bits * a_bits) / calibrated_rate(p);

@@ -40,6 +40,13 @@ constexpr bool is_int8_path(path p) noexcept { return p == path::avx2_int8 || p 
 
 namespace detail {
 
+/// Exact sums of a x w into sink, on the path choose_path picks.
+template <class Sink>
+void integer_sums(const bitplane_view& a, const packed_weights_view& w, Sink& sink, gemm_context& ctx) {
+  if (is_int8_path(choose_path(w.bits(), a.bits(), a.rows(), ctx))) return int8_sums(a, w, sink, ctx);
+  bitserial_sums(a, w, sink, ctx);
+}
+
 // Converts each tile of sums with the dequantizer, then stores it with `store(y, m, n)`.
 template <class Store>
 struct stage_sink {
@@ -72,8 +79,7 @@ void quantized_gemm(const bitplane_view& a, const activation_quant& aq, const pa
   if (dequantizer::needs_row_sums(wq)) row_sums = a.row_sums();
   const dequantizer dq(aq, wq, out, w, row_sums.empty() ? nullptr : row_sums.data());
   stage_sink<Store> sink{dq, store};
-  if (is_int8_path(choose_path(w.bits(), a.bits(), a.rows(), ctx))) return int8_sums(a, w, sink, ctx);
-  bitserial_sums(a, w, sink, ctx);
+  integer_sums(a, w, sink, ctx);
 }
 
 }  // namespace detail
@@ -84,8 +90,7 @@ inline void gemm_sums(const bitplane_view& a, const packed_weights_view& w, std:
                       gemm_context& ctx) {
   detail::check_gemm_shapes(a, w, ldc, c, ctx);
   detail::int64_sink sink{c, ldc};
-  if (is_int8_path(choose_path(w.bits(), a.bits(), a.rows(), ctx))) return detail::int8_sums(a, w, sink, ctx);
-  detail::bitserial_sums(a, w, sink, ctx);
+  detail::integer_sums(a, w, sink, ctx);
 }
 
 /// Float output: y[m * ldy + n] for every m < M, n < N.

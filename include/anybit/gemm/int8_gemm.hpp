@@ -43,7 +43,7 @@ struct int8_panels {
   int8_panels(const packed_weights_view& w, bool unsigned_bytes)
       : cols(w.cols()), k(w.k()), k_groups(ceil_div(w.k(), std::size_t{4})),
         offset(w.bits() == 8 && !unsigned_bytes ? 128 : 0),
-        max_abs(w.bits() == 8 && !unsigned_bytes ? 128 : static_cast<int>(max_code(w.bits()))),
+        max_abs(unsigned_bytes ? static_cast<int>(max_code(w.bits())) : kernels::signed_weight_max(w.bits())),
         data(w.panels() * panel_stride()) {
     for (std::size_t n = 0; n < cols; ++n) {
       std::int8_t* panel = data.data() + (n / kernels::panel_width) * panel_stride() + (n % kernels::panel_width) * 4;
@@ -116,13 +116,13 @@ void int8_sums(const bitplane_view& a, const packed_weights_view& w, Sink& sink,
   std::vector<std::int64_t> row_sums;
   if (wb.offset != 0) row_sums = a.row_sums();
   const std::int64_t a_max = max_code(a.bits());
-  // vpmaddubsw adds two u8 x s8 products into int16; split A's nibbles when that could saturate.
-  const bool split = 2 * a_max * wb.max_abs > std::numeric_limits<std::int16_t>::max();
+  // vpmaddubsw adds two u8 x s8 products into int16: split A's nibbles when one pair could
+  // saturate, else add as many groups in int16 as cannot overflow before widening.
+  const long long groups16 = kernels::int16_groups(2 * a_max * wb.max_abs);
+  const bool split = groups16 == 0;
   const std::int64_t per_group = 4 * a_max * wb.max_abs;  // bound on one group's 32-bit increment (split too)
   const auto chunk = static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max() / per_group);
-  // Groups whose int16 pair sums (each <= 2 * a_max * max_abs) may be added before widening.
-  const auto i16_groups = static_cast<std::size_t>(std::max<std::int64_t>(
-      1, std::numeric_limits<std::int16_t>::max() / std::max<std::int64_t>(1, 2 * a_max * wb.max_abs)));
+  const auto i16_groups = static_cast<std::size_t>(std::max<long long>(1, groups16));
   const auto work = [&](std::size_t p_begin, std::size_t p_end) {
     constexpr std::size_t row_block = 32, max_width = 2 * kernels::panel_width;
     alignas(64) std::int64_t tile[row_block * max_width];

@@ -12,6 +12,7 @@
 // GEMV never pays an N x K pass for them.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -115,15 +116,8 @@ class packed_weights {
     }
     // sums_[(b - 1) * N + n]: column sums of the top b planes, i.e. of the codes q >> (bits - b).
     for (int b = 1; b <= bits_; ++b) {
-      for (std::size_t n = 0; n < cols_; ++n) {
-        std::int64_t sum = 0;
-        for (int j = bits_ - b; j < bits_; ++j) {
-          std::int64_t ones = 0;
-          for (std::size_t kw = 0; kw < s.k_words(); ++kw) ones += popcount64(w.plane_row(j, n)[kw]);
-          sum += ones << (j - (bits_ - b));
-        }
-        sums_[static_cast<std::size_t>(b - 1) * cols_ + n] = sum;
-      }
+      const std::vector<std::int64_t> sums = w.top(b).row_sums();
+      std::copy(sums.begin(), sums.end(), sums_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(b - 1) * cols_));
     }
   }
 

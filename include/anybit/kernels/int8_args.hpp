@@ -32,4 +32,11 @@ struct int8_tile_args {
   std::size_t c_row_stride;
 };
 
+/// The largest |byte| of w_bits-bit weight codes in signed-byte panels (8-bit codes are q - 128).
+constexpr int signed_weight_max(int w_bits) noexcept { return w_bits == 8 ? 128 : (1 << w_bits) - 1; }
+
+/// How many groups of vpmaddubsw pair sums, each at most pair_bound = 2 * max(A) * max|W|, int16
+/// can add before widening; 0 means even one may saturate, so A's nibbles must be split.
+constexpr long long int16_groups(long long pair_bound) noexcept { return 32767 / pair_bound; }
+
 }  // namespace anybit::kernels
