@@ -174,6 +174,34 @@ TEST_CASE("equal inputs and thread counts give bit-identical values and gradient
   }
 }
 
+TEST_CASE("any thread count gives the values and gradients of one thread, bit for bit") {
+  // A batch big enough that conv images, batch-norm channels, pooling planes and ReLU chunks are
+  // all split between threads.
+  const std::size_t batch = 2048;
+  const dense_tensor images = random_tensor({batch, 2, 7, 7}, 19);
+  std::vector<int> labels(batch);
+  for (std::size_t i = 0; i < batch; ++i) labels[i] = static_cast<int>(i % 3);
+  std::vector<dense_tensor> want;
+  dense_tensor want_loss;
+  for (const int threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    tiny_net net;
+    gemm_context ctx;
+    ctx.threads = threads;
+    tape t(ctx);
+    const var loss = net.loss(t, images, labels);
+    t.backward(loss);
+    if (threads == 1) {
+      want_loss = dense_tensor::from_view(t.value(loss));
+      for (parameter* p : net.parameters()) want.push_back(p->grad);
+      continue;
+    }
+    CHECK(bit_identical(t.value(loss), want_loss));
+    const auto params = net.parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) CHECK(bit_identical(params[i]->grad, want[i]));
+  }
+}
+
 TEST_CASE("backward skips what the loss does not depend on") {
   const dense_tensor x = random_tensor({2, 2}, 16);
   tape t;

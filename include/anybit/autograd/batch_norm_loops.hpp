@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cmath>
+#include <algorithm>
 #include <cstddef>
 
+#include "anybit/gemm/parallel.hpp"
 #include "anybit/tensor/dense_reduce.hpp"
 
 namespace anybit {
@@ -18,14 +20,24 @@ struct batch_norm_layout {
   std::size_t per_channel() const noexcept { return batch * spatial; }
 };
 
+// Channels are independent, so threads take whole channels: a result never depends on the
+// thread count.
+
+template <class Body>
+void for_each_channel(gemm_context& ctx, const batch_norm_layout& l, const Body& body) {
+  detail::parallel_ranges(ctx, l.channels, detail::items_per_task(l.per_channel()), [&](std::size_t first, std::size_t last, std::size_t) {
+    for (std::size_t c = first; c < last; ++c) body(c);
+  });
+}
+
 /// Training: normalise with the batch's mean and biased variance, write them (mean, invstd) for
 /// backward, and move the running statistics: running = (1 - momentum) * running + momentum *
 /// batch, with the unbiased variance (as PyTorch does). Needs per_channel() >= 2.
 inline void batch_norm_train_forward(const float* x, const float* gamma, const float* beta, const batch_norm_layout& l,
                                      float eps, float momentum, float* running_mean, float* running_var, float* y,
-                                     float* mean_out, float* invstd_out) {
+                                     float* mean_out, float* invstd_out, gemm_context& ctx) {
   const std::size_t m = l.per_channel(), plane = l.channels * l.spatial;
-  for (std::size_t c = 0; c < l.channels; ++c) {
+  for_each_channel(ctx, l, [&](std::size_t c) {
     double sum = 0;
     for (std::size_t n = 0; n < l.batch; ++n) sum += lane_sum(x + n * plane + c * l.spatial, l.spatial);
     const float mean_f = static_cast<float>(sum / static_cast<double>(m));
@@ -47,16 +59,16 @@ inline void batch_norm_train_forward(const float* x, const float* gamma, const f
     running_var[c] = (1.0f - momentum) * running_var[c] + momentum * static_cast<float>(unbiased);
     if (mean_out != nullptr) mean_out[c] = mean_f;
     if (invstd_out != nullptr) invstd_out[c] = invstd;
-  }
+  });
 }
 
 /// Evaluation: normalise with the running statistics; writes the (mean, invstd) it used when
 /// the outputs are non-null.
 inline void batch_norm_eval_forward(const float* x, const float* gamma, const float* beta, const batch_norm_layout& l,
                                     float eps, const float* running_mean, const float* running_var, float* y,
-                                    float* mean_out, float* invstd_out) {
+                                    float* mean_out, float* invstd_out, gemm_context& ctx) {
   const std::size_t plane = l.channels * l.spatial;
-  for (std::size_t c = 0; c < l.channels; ++c) {
+  for_each_channel(ctx, l, [&](std::size_t c) {
     const float mean = running_mean[c];
     const float invstd = static_cast<float>(1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps));
     const float g = gamma[c] * invstd, b = beta[c];
@@ -67,7 +79,7 @@ inline void batch_norm_eval_forward(const float* x, const float* gamma, const fl
     }
     if (mean_out != nullptr) mean_out[c] = mean;
     if (invstd_out != nullptr) invstd_out[c] = invstd;
-  }
+  });
 }
 
 /// Adds the gradients for x, gamma and beta (each nullable). With batch statistics the mean and
@@ -76,9 +88,9 @@ inline void batch_norm_eval_forward(const float* x, const float* gamma, const fl
 /// with running statistics dx = gamma * invstd * dy.
 inline void batch_norm_backward_add(const float* x, const float* dy, const float* gamma, const float* mean,
                                     const float* invstd, const batch_norm_layout& l, bool training, float* dx,
-                                    float* dgamma, float* dbeta) {
+                                    float* dgamma, float* dbeta, gemm_context& ctx) {
   const std::size_t m = l.per_channel(), plane = l.channels * l.spatial;
-  for (std::size_t c = 0; c < l.channels; ++c) {
+  for_each_channel(ctx, l, [&](std::size_t c) {
     double sum_dy = 0, sum_dy_centred = 0;
     const float mean_c = mean[c];
     for (std::size_t n = 0; n < l.batch; ++n) {
@@ -90,7 +102,7 @@ inline void batch_norm_backward_add(const float* x, const float* dy, const float
     const double sum_dy_xhat = sum_dy_centred * static_cast<double>(invstd[c]);
     if (dbeta != nullptr) dbeta[c] += static_cast<float>(sum_dy);
     if (dgamma != nullptr) dgamma[c] += static_cast<float>(sum_dy_xhat);
-    if (dx == nullptr) continue;
+    if (dx == nullptr) return;
     const float g = gamma[c] * invstd[c];
     const float mean_dy = training ? static_cast<float>(sum_dy / static_cast<double>(m)) : 0.0f;
     const float mean_dy_xhat = training ? static_cast<float>(sum_dy_xhat / static_cast<double>(m)) : 0.0f;
@@ -103,7 +115,7 @@ inline void batch_norm_backward_add(const float* x, const float* dy, const float
         dxs[s] += g * (dys[s] - mean_dy - xhat * mean_dy_xhat);
       }
     }
-  }
+  });
 }
 
 }  // namespace anybit

@@ -17,6 +17,7 @@
 #include "anybit/autograd/tape.hpp"
 #include "anybit/core/error.hpp"
 #include "anybit/gemm/float_gemm.hpp"
+#include "anybit/gemm/parallel.hpp"
 #include "anybit/tensor/dense_im2col.hpp"
 #include "anybit/tensor/dense_pool.hpp"
 #include "anybit/tensor/dense_reduce.hpp"
@@ -115,7 +116,9 @@ inline var relu(var a) {
   const var y = t.record(op_id::relu, shape, {a});
   const float* x = t.at(a).value;
   float* out = t.at(y).value;
-  for (std::size_t i = 0; i < shape.size(); ++i) out[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  detail::parallel_elements(t.context(), shape.size(), [&](std::size_t first, std::size_t last) {
+    for (std::size_t i = first; i < last; ++i) out[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  });
   return y;
 }
 
@@ -197,12 +200,19 @@ inline var pool(op_id id, var x, std::size_t kernel, std::size_t stride) {
   attr.stride = stride;
   const var y = t.record(id, dense_shape{s[0], s[1], g.out_h(), g.out_w()}, {x}, attr);
   node& n = t.at(y);
-  if (id == op_id::avg_pool2d) {
-    avg_pool_forward(t.at(x).value, g, n.value);
-  } else {
-    if (n.needs_grad) n.saved_index = t.allocate_indices(n.shape.size());
-    max_pool_forward(t.at(x).value, g, n.value, n.saved_index);
-  }
+  if (id == op_id::max_pool2d && n.needs_grad) n.saved_index = t.allocate_indices(n.shape.size());
+  const float* in = t.at(x).value;
+  float* out = n.value;
+  std::uint32_t* argmax = n.saved_index;
+  const std::size_t in_plane = g.height * g.width, out_plane = g.out_h() * g.out_w();
+  detail::parallel_ranges(t.context(), g.planes, detail::items_per_task(in_plane),
+                          [&](std::size_t first, std::size_t last, std::size_t) {
+                            pool_geometry part = g;
+                            part.planes = last - first;
+                            if (id == op_id::avg_pool2d) return avg_pool_forward(in + first * in_plane, part, out + first * out_plane);
+                            max_pool_forward(in + first * in_plane, part, out + first * out_plane,
+                                             argmax != nullptr ? argmax + first * out_plane : nullptr);
+                          });
   return y;
 }
 
@@ -256,17 +266,25 @@ inline var conv(var x, var w, const var* bias, const conv2d_settings& settings) 
   const float* b = bias != nullptr ? t.at(*bias).value : nullptr;
   float* out = t.at(y).value;
   const std::size_t pixels = g.out_pixels(), patch = g.patch_size(), image_size = sx[1] * sx[2] * sx[3];
-  float* columns = t.scratch().get(patch * pixels);
-  for (std::size_t i = 0; i < sx[0]; ++i) {
-    float* out_i = out + i * out_channels * pixels;
-    im2col(image + i * image_size, g, columns);
-    float_gemm(transpose::no, transpose::no, out_channels, pixels, patch, 1.0f, weight, patch, columns, pixels, 0.0f,
-               out_i, pixels, t.context());
-    if (b == nullptr) continue;
-    for (std::size_t oc = 0; oc < out_channels; ++oc) {
-      for (std::size_t p = 0; p < pixels; ++p) out_i[oc * pixels + p] += b[oc];
+  // Images are independent: with a batch to share, each thread takes whole images and runs
+  // single-threaded GEMMs; a lone image gets the threads inside its GEMM instead.
+  const std::size_t images = sx[0], workers = detail::parallel_workers(t.context(), images, 1);
+  const std::size_t column_floats = round_up(patch * pixels, 16);
+  float* columns = t.scratch().get(workers * column_floats);
+  detail::parallel_ranges(t.context(), images, 1, [&](std::size_t first, std::size_t last, std::size_t worker) {
+    gemm_context own = workers > 1 ? detail::single_threaded(t.context()) : t.context();
+    float* cols = columns + worker * column_floats;
+    for (std::size_t i = first; i < last; ++i) {
+      float* out_i = out + i * out_channels * pixels;
+      im2col(image + i * image_size, g, cols);
+      float_gemm(transpose::no, transpose::no, out_channels, pixels, patch, 1.0f, weight, patch, cols, pixels, 0.0f,
+                 out_i, pixels, own);
+      if (b == nullptr) continue;
+      for (std::size_t oc = 0; oc < out_channels; ++oc) {
+        for (std::size_t p = 0; p < pixels; ++p) out_i[oc * pixels + p] += b[oc];
+      }
     }
-  }
+  });
   return y;
 }
 
@@ -326,10 +344,10 @@ inline var batch_norm(var x, var gamma, var beta, dense_tensor& running_mean, de
   const float* b = t.at(beta).value;
   if (settings.training) {
     batch_norm_train_forward(xv, g, b, l, settings.eps, settings.momentum, running_mean.data(), running_var.data(),
-                             n.value, mean_out, invstd_out);
+                             n.value, mean_out, invstd_out, t.context());
   } else {
     batch_norm_eval_forward(xv, g, b, l, settings.eps, running_mean.data(), running_var.data(), n.value, mean_out,
-                            invstd_out);
+                            invstd_out, t.context());
   }
   return y;
 }

@@ -6,6 +6,7 @@
 // rules skip the GEMM or loop that would only feed them.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "anybit/autograd/node.hpp"
 #include "anybit/gemm/context.hpp"
 #include "anybit/gemm/float_gemm.hpp"
+#include "anybit/gemm/parallel.hpp"
 #include "anybit/tensor/dense_im2col.hpp"
 #include "anybit/tensor/dense_pool.hpp"
 #include "anybit/tensor/dense_reduce.hpp"
@@ -60,6 +62,11 @@ inline void matmul(const node& n, const std::vector<node>& nodes, gemm_context& 
   }
 }
 
+// dW and db are sums over images. The batch is cut into a fixed number of groups, whatever the
+// thread count; each group sums its images into its own partial, and the partials are added in
+// group order, so the result is the same on any number of threads.
+inline constexpr std::size_t conv_weight_groups = 8;
+
 /// Per image: dW += dY cols^T (cols recomputed by im2col), dcols = W^T dY then col2im into dX,
 /// db += the sum of dY over pixels.
 inline void conv2d(const node& n, const std::vector<node>& nodes, gemm_context& ctx, scratch_buffer& scratch) {
@@ -69,29 +76,63 @@ inline void conv2d(const node& n, const std::vector<node>& nodes, gemm_context& 
   float* dw = grad_of(n, nodes, 1);
   float* db = grad_of(n, nodes, 2);  // null without a bias
   const conv_geometry g{x.shape[1], x.shape[2], x.shape[3], w.shape[2], w.shape[3], n.attr.stride, n.attr.padding};
-  const std::size_t out_channels = w.shape[0], pixels = g.out_pixels(), patch = g.patch_size();
+  const std::size_t images = x.shape[0], out_channels = w.shape[0], pixels = g.out_pixels(), patch = g.patch_size();
   const std::size_t image = g.channels * g.height * g.width;
-  float* columns = (dx != nullptr || dw != nullptr) ? scratch.get(patch * pixels) : nullptr;
-  for (std::size_t i = 0; i < x.shape[0]; ++i) {
-    const float* dy = n.grad + i * out_channels * pixels;
-    if (dw != nullptr) {
-      im2col(x.value + i * image, g, columns);
-      float_gemm(transpose::no, transpose::yes, out_channels, patch, pixels, 1.0f, dy, pixels, columns, pixels, 1.0f, dw,
-                 patch, ctx);
+  const std::size_t groups = std::min(images, conv_weight_groups);
+  const std::size_t workers = detail::parallel_workers(ctx, groups, 1);
+  const std::size_t column_floats = round_up(patch * pixels, 16);
+  const std::size_t partial_floats = round_up(out_channels * patch, 16) + round_up(out_channels, 16);
+  float* columns = scratch.get(workers * column_floats + groups * partial_floats);
+  float* partials = columns + workers * column_floats;
+
+  detail::parallel_ranges(ctx, groups, 1, [&](std::size_t first, std::size_t last, std::size_t worker) {
+    gemm_context own = workers > 1 ? detail::single_threaded(ctx) : ctx;
+    float* cols = columns + worker * column_floats;
+    for (std::size_t group = first; group < last; ++group) {
+      float* dw_part = partials + group * partial_floats;
+      float* db_part = dw_part + round_up(out_channels * patch, 16);
+      std::fill(dw_part, dw_part + partial_floats, 0.0f);
+      for (std::size_t i = images * group / groups; i < images * (group + 1) / groups; ++i) {
+        const float* dy = n.grad + i * out_channels * pixels;
+        if (dw != nullptr) {
+          im2col(x.value + i * image, g, cols);
+          float_gemm(transpose::no, transpose::yes, out_channels, patch, pixels, 1.0f, dy, pixels, cols, pixels, 1.0f,
+                     dw_part, patch, own);
+        }
+        if (dx != nullptr) {
+          float_gemm(transpose::yes, transpose::no, patch, pixels, out_channels, 1.0f, w.value, patch, dy, pixels, 0.0f,
+                     cols, pixels, own);
+          col2im_add(cols, g, dx + i * image);
+        }
+        if (db != nullptr) {
+          for (std::size_t oc = 0; oc < out_channels; ++oc) db_part[oc] += static_cast<float>(lane_sum(dy + oc * pixels, pixels));
+        }
+      }
     }
-    if (dx != nullptr) {
-      float_gemm(transpose::yes, transpose::no, patch, pixels, out_channels, 1.0f, w.value, patch, dy, pixels, 0.0f,
-                 columns, pixels, ctx);
-      col2im_add(columns, g, dx + i * image);
-    }
-    if (db != nullptr) {
-      for (std::size_t oc = 0; oc < out_channels; ++oc) db[oc] += static_cast<float>(lane_sum(dy + oc * pixels, pixels));
-    }
+  });
+  for (std::size_t group = 0; group < groups; ++group) {
+    const float* dw_part = partials + group * partial_floats;
+    add_scaled(dw, dw_part, 1.0f, out_channels * patch);
+    add_scaled(db, dw_part + round_up(out_channels * patch, 16), 1.0f, out_channels);
   }
 }
 
 inline pool_geometry pool_of(const node& n, const node& x) {
   return pool_geometry{x.shape[0] * x.shape[1], x.shape[2], x.shape[3], n.attr.kernel, n.attr.stride};
+}
+
+/// Pooling backward, planes split between threads (each plane's gradient is its own).
+inline void pool_backward(const node& n, const std::vector<node>& nodes, gemm_context& ctx) {
+  const pool_geometry g = pool_of(n, input_of(n, nodes, 0));
+  float* dx = grad_of(n, nodes, 0);
+  const std::size_t in_plane = g.height * g.width, out_plane = g.out_h() * g.out_w();
+  detail::parallel_ranges(ctx, g.planes, detail::items_per_task(in_plane), [&](std::size_t first, std::size_t last, std::size_t) {
+    pool_geometry part = g;
+    part.planes = last - first;
+    const float* dy = n.grad + first * out_plane;
+    if (n.op == op_id::avg_pool2d) return avg_pool_backward_add(dy, part, dx + first * in_plane);
+    max_pool_backward_add(dy, n.saved_index + first * out_plane, part, dx + first * in_plane);
+  });
 }
 
 /// Runs n's backward rule. Called by tape::backward for reached nodes, last to first.
@@ -143,10 +184,12 @@ inline void apply(const node& n, const std::vector<node>& nodes, gemm_context& c
     }
     case op_id::relu: {
       float* da = grad_of(n, nodes, 0);
-      for (std::size_t i = 0; i < size; ++i) {
-        const float g = dy[i];  // loaded unconditionally so the select vectorizes
-        da[i] += n.value[i] > 0.0f ? g : 0.0f;
-      }
+      detail::parallel_elements(ctx, size, [&](std::size_t first, std::size_t last) {
+        for (std::size_t i = first; i < last; ++i) {
+          const float g = dy[i];  // loaded unconditionally so the select vectorizes
+          da[i] += n.value[i] > 0.0f ? g : 0.0f;
+        }
+      });
       return;
     }
     case op_id::sum:
@@ -164,16 +207,14 @@ inline void apply(const node& n, const std::vector<node>& nodes, gemm_context& c
       conv2d(n, nodes, ctx, scratch);
       return;
     case op_id::max_pool2d:
-      max_pool_backward_add(dy, n.saved_index, pool_of(n, input_of(n, nodes, 0)), grad_of(n, nodes, 0));
-      return;
     case op_id::avg_pool2d:
-      avg_pool_backward_add(dy, pool_of(n, input_of(n, nodes, 0)), grad_of(n, nodes, 0));
+      pool_backward(n, nodes, ctx);
       return;
     case op_id::batch_norm: {
       const node& x = input_of(n, nodes, 0);
       const batch_norm_layout l{x.shape[0], x.shape[1], x.shape.rank() == 4 ? x.shape[2] * x.shape[3] : 1};
       batch_norm_backward_add(x.value, dy, input_of(n, nodes, 1).value, n.saved, n.saved + l.channels, l,
-                              n.attr.training, grad_of(n, nodes, 0), grad_of(n, nodes, 1), grad_of(n, nodes, 2));
+                              n.attr.training, grad_of(n, nodes, 0), grad_of(n, nodes, 1), grad_of(n, nodes, 2), ctx);
       return;
     }
     case op_id::softmax_cross_entropy: {

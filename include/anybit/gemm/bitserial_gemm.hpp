@@ -174,7 +174,7 @@ void bitserial_sums(const bitplane_view& a, const packed_weights_view& w, Sink& 
       }
     }
   };
-  parallel_panels(w.panels(), static_cast<std::size_t>(kernel.np), ctx.threads, work);
+  parallel_panels(w.panels(), static_cast<std::size_t>(kernel.np), ctx, work);
 }
 
 }  // namespace detail

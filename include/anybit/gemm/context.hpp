@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "anybit/core/error.hpp"
 #include "anybit/gemm/path.hpp"
+#include "anybit/gemm/thread_pool.hpp"
 
 namespace anybit {
 
@@ -15,6 +17,14 @@ struct gemm_context {
   int threads = 1;                              // 1 = run on the calling thread only
   path_mask allowed = all_paths;                // further limited by what the CPU supports
   path last_path = path::reference;             // set by every gemm call
+  /// Worker threads, started on first use and kept asleep between calls; copies of a context
+  /// share them.
+  std::shared_ptr<detail::thread_pool> pool;
+
+  detail::thread_pool& workers() {
+    if (!pool) pool = std::make_shared<detail::thread_pool>();
+    return *pool;
+  }
 
   /// Defaults from the environment: ANYBIT_NUM_THREADS (1 if unset), ANYBIT_PATHS (all if unset).
   static gemm_context from_environment() {

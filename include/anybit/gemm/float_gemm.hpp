@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <thread>
 #include <vector>
 
 #include "anybit/core/aligned_buffer.hpp"
@@ -170,7 +169,7 @@ inline float* float_workspace(std::size_t floats) {
 inline constexpr std::size_t float_min_work_per_thread = std::size_t{1} << 20;
 
 template <class Kernel>
-void float_gemm_blocked(const float_gemm_problem& p, float_blocks blk, int threads) {
+void float_gemm_blocked(const float_gemm_problem& p, float_blocks blk, int threads, thread_pool& pool) {
   constexpr std::size_t mr = Kernel::mr, nr = Kernel::nr;
   blk.mc = round_up(std::max<std::size_t>(blk.mc, 1), mr);
   blk.nc = round_up(std::max<std::size_t>(blk.nc, 1), nr);
@@ -199,16 +198,7 @@ void float_gemm_blocked(const float_gemm_problem& p, float_blocks blk, int threa
     }
   };
   if (workers == 1) return run(0);
-  std::vector<std::thread> pool;
-  pool.reserve(workers - 1);
-  try {
-    for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(run, t);
-  } catch (...) {
-    for (auto& th : pool) th.join();  // a thread that failed to start: finish the others first
-    throw;
-  }
-  run(0);
-  for (auto& th : pool) th.join();
+  pool.run(workers, run);
 }
 
 }  // namespace detail
@@ -253,7 +243,8 @@ inline void float_gemm(const float_gemm_plan& plan, transpose ta, transpose tb, 
   const auto run = [&](auto kernel) {
     using K = decltype(kernel);
     const auto pick = [](std::size_t wanted, std::size_t tuned) { return wanted != 0 ? wanted : tuned; };
-    detail::float_gemm_blocked<K>(p, {pick(plan.mc, K::mc), pick(plan.kc, K::kc), pick(plan.nc, K::nc)}, ctx.threads);
+    detail::float_gemm_blocked<K>(p, {pick(plan.mc, K::mc), pick(plan.kc, K::kc), pick(plan.nc, K::nc)}, ctx.threads,
+                                  ctx.workers());
   };
 #if ANYBIT_X86_KERNELS
   if (plan.kernel == float_kernel::avx2_fma) return run(kernels::float_avx2::micro_kernel{});

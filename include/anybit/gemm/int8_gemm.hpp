@@ -145,7 +145,7 @@ void int8_sums(const bitplane_view& a, const packed_weights_view& w, Sink& sink,
     }
   };
   if (kernel->np > 2) throw error("anybit: int8 micro-kernel wider than the output tile");
-  parallel_panels(wb.panels(), static_cast<std::size_t>(kernel->np), ctx.threads, work);
+  parallel_panels(wb.panels(), static_cast<std::size_t>(kernel->np), ctx, work);
 }
 
 }  // namespace detail

@@ -33,10 +33,43 @@ struct pool_geometry {
   }
 };
 
+namespace pool_detail {
+
+// The common 2 x 2, stride 2 window, one output at a time with its four taps in registers
+// (the general loop below re-reads and re-writes y for every tap). Same order and tie rule.
+inline void max_pool_2x2(const float* x, const pool_geometry& g, float* y, std::uint32_t* argmax) {
+  const std::size_t oh_count = g.out_h(), ow_count = g.out_w(), plane = g.height * g.width, w = g.width;
+  for (std::size_t p = 0; p < g.planes; ++p, x += plane) {
+    for (std::size_t oh = 0; oh < oh_count; ++oh, y += ow_count) {
+      const float* top = x + 2 * oh * w;
+      const float* bottom = top + w;
+      for (std::size_t ow = 0; ow < ow_count; ++ow) {
+        const float a = top[2 * ow], b = top[2 * ow + 1], c = bottom[2 * ow], d = bottom[2 * ow + 1];
+        const bool take_b = b > a;
+        float m = take_b ? b : a;
+        const bool take_c = c > m;
+        m = take_c ? c : m;
+        const bool take_d = d > m;
+        y[ow] = take_d ? d : m;
+        if (argmax != nullptr) {
+          const std::size_t at = 2 * oh * w + 2 * ow;
+          const std::size_t tap = take_d ? w + 1 : take_c ? w : take_b ? 1 : 0;
+          argmax[ow] = static_cast<std::uint32_t>(at + tap);
+        }
+      }
+      if (argmax != nullptr) argmax += ow_count;
+    }
+  }
+}
+
+}  // namespace pool_detail
+
 /// y = window maxima; `argmax` (nullable) receives each maximum's offset inside its plane. The
-/// first maximum in row-major window order wins a tie. Taps are the outer loop and output
-/// columns the inner one, so the inner loop is a branch-free select the compiler vectorizes.
+/// first maximum in row-major window order wins a tie, and a NaN is taken only as the first tap.
+/// Taps are the outer loop and output columns the inner one, so the inner loop is a branch-free
+/// select the compiler vectorizes.
 inline void max_pool_forward(const float* x, const pool_geometry& g, float* y, std::uint32_t* argmax) {
+  if (g.kernel == 2 && g.stride == 2) return pool_detail::max_pool_2x2(x, g, y, argmax);
   const std::size_t oh_count = g.out_h(), ow_count = g.out_w(), plane = g.height * g.width, s = g.stride;
   for (std::size_t p = 0; p < g.planes; ++p, x += plane) {
     for (std::size_t oh = 0; oh < oh_count; ++oh, y += ow_count) {
