@@ -1,7 +1,16 @@
-// anybit-train: trains the reference MLP or CNN on Fashion-MNIST in fp32 and reports test
-// accuracy and epoch times, on the terminal and as a JSON file.
+// anybit-train: trains the reference MLP or CNN on Fashion-MNIST, in fp32 or quantization-aware
+// (LSQ, PACT, DDQ with learned bit-widths), and reports test accuracy and epoch times, on the
+// terminal and as a JSON file.
 //
 //     anybit-train --model cnn --epochs 10 --threads 2 --json cnn.json
+//     anybit-train --model cnn --method lsq --wbits 2 --abits 2
+//     anybit-train --model cnn --method ddq --budget 3 --abits 4
+//
+// Quantized runs: weights per output channel, activations per tensor; the first and last layer
+// at --edge-bits (8) unless it is 0; the network input through a calibrated 8-bit uniform
+// quantizer. lsq: LSQ weights and activations. pact: PACT activations, uniform min/max weights
+// recalibrated every step (DoReFa-like). ddq: DDQ weights (bit-widths learned from 8, with the
+// --budget hinge on their average), LSQ activations; the gates freeze for the last epoch.
 //
 // Inputs are pixels / 255, normalised with the training set's mean and standard deviation.
 // Defaults: Adam, lr 1e-3, batch 128, cosine decay of the learning rate over the run. The same
@@ -12,6 +21,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -28,6 +38,7 @@
 #include "anybit/data/fashion_mnist.hpp"
 #include "anybit/gemm/context.hpp"
 #include "anybit/nn/adam.hpp"
+#include "anybit/nn/bit_budget.hpp"
 #include "anybit/nn/classifier.hpp"
 #include "anybit/nn/file_io.hpp"
 #include "anybit/nn/lr_schedule.hpp"
@@ -60,7 +71,66 @@ struct settings {
   std::size_t test_limit = 0;
   std::string save;
   bool quiet = false;
+  std::string method = "fp32";
+  int wbits = 4, abits = 4;
+  int edge_bits = 8;          // first and last layer; 0 = like the others
+  double budget = 0;          // ddq: target average weight bits (0 = no budget)
+  double budget_lambda = 1.0;
+  double quant_lr = 0;        // quantizer parameters' learning rate (0 = --lr)
+  int freeze_epochs = 1;      // ddq: gates fixed for the last N epochs
+  double gate_lr = 0.05;      // ddq: gradient-descent rate of the gate logits
 };
+
+/// The quantizers of each layer for the chosen method (null for fp32).
+std::unique_ptr<anybit::nn::network_quantization> make_quantization(const settings& s) {
+  using anybit::nn::quant_method;
+  if (s.method == "fp32") return nullptr;
+  const auto spec = [](quant_method m, int bits, bool recalibrate = false) {
+    anybit::nn::quantizer_spec q;
+    q.method = m;
+    q.bits = bits;
+    q.recalibrate = recalibrate;
+    return q;
+  };
+  const bool pact = s.method == "pact", ddq = s.method == "ddq";
+  const auto weights = [&](int bits) {
+    if (pact) return spec(quant_method::uniform, bits, true);
+    if (ddq) return spec(quant_method::ddq, 8);  // learns its width down from 8
+    return spec(quant_method::lsq, bits);
+  };
+  const auto inputs = [&](int bits) { return spec(pact ? quant_method::pact : quant_method::lsq, bits); };
+  auto q = std::make_unique<anybit::nn::network_quantization>();
+  q->middle = {weights(s.wbits), inputs(s.abits)};
+  if (s.edge_bits == 0) {
+    q->first = q->last = q->middle;
+  } else {
+    const auto edge_weights = ddq ? spec(quant_method::lsq, s.edge_bits) : weights(s.edge_bits);
+    q->first = {edge_weights, inputs(s.edge_bits)};
+    q->last = {edge_weights, inputs(s.edge_bits)};
+  }
+  // The network input is normalised (either sign): a calibrated grid with an integer zero point.
+  q->first.inputs = spec(quant_method::uniform, s.edge_bits == 0 ? s.abits : s.edge_bits);
+  return q;
+}
+
+/// Per weight layer of a quantized model: name, weight bits, input bits, weight count.
+struct layer_bits {
+  std::string name;
+  int wbits, abits;
+  std::size_t weights;
+};
+std::vector<layer_bits> quantized_layers(anybit::nn::module& model) {
+  std::vector<layer_bits> out;
+  const auto bits_of = [](anybit::nn::quantizer* q) { return q != nullptr && q->initialized() ? q->bits() : 32; };
+  for (anybit::nn::module* m : model.modules()) {
+    if (auto* c = dynamic_cast<anybit::nn::qconv2d*>(m)) {
+      out.push_back({c->describe(), bits_of(c->weight_quantizer()), bits_of(c->input_quantizer()), c->weight().value.size()});
+    } else if (auto* l = dynamic_cast<anybit::nn::qlinear*>(m)) {
+      out.push_back({l->describe(), bits_of(l->weight_quantizer()), bits_of(l->input_quantizer()), l->weight().value.size()});
+    }
+  }
+  return out;
+}
 
 /// A one-line progress display on stderr, redrawn at most every 0.2 s when it is a terminal.
 class progress_line {
@@ -92,19 +162,29 @@ anybit::classification_dataset first_samples(anybit::classification_dataset data
   return data.subset(keep);
 }
 
-std::unique_ptr<anybit::nn::optimizer> make_optimizer(const settings& s, std::vector<anybit::parameter*> params) {
+/// Two groups: the model's weights, and the quantizers' parameters (their own learning rate, no
+/// weight decay: a decayed step or clip would shrink for no reason).
+std::unique_ptr<anybit::nn::optimizer> make_optimizer(const settings& s, anybit::nn::module& model) {
+  anybit::nn::param_group weights, quantizers;
+  for (const anybit::nn::named_parameter& p : model.named_parameters()) {
+    (p.name.find("quantizer.") != std::string::npos ? quantizers : weights).params.push_back(p.value);
+  }
+  quantizers.lr = static_cast<float>(s.quant_lr > 0 ? s.quant_lr : s.lr);
+  quantizers.weight_decay = 0.0f;
+  std::vector<anybit::nn::param_group> groups{weights};
+  if (!quantizers.params.empty()) groups.push_back(quantizers);
   if (s.optimizer == "sgd") {
     anybit::nn::sgd_options o;
     o.lr = static_cast<float>(s.lr);
     o.momentum = static_cast<float>(s.momentum);
     o.weight_decay = static_cast<float>(s.weight_decay);
-    return std::make_unique<anybit::nn::sgd>(std::move(params), o);
+    return std::make_unique<anybit::nn::sgd>(std::move(groups), o);
   }
   anybit::nn::adam_options o;
   o.lr = static_cast<float>(s.lr);
   o.weight_decay = static_cast<float>(s.weight_decay);
-  if (s.optimizer == "adamw") return std::make_unique<anybit::nn::adamw>(std::move(params), o);
-  return std::make_unique<anybit::nn::adam>(std::move(params), o);
+  if (s.optimizer == "adamw") return std::make_unique<anybit::nn::adamw>(std::move(groups), o);
+  return std::make_unique<anybit::nn::adam>(std::move(groups), o);
 }
 
 int run(const settings& s) {
@@ -119,14 +199,20 @@ int run(const settings& s) {
 
   anybit::xoshiro256ss init_rng(s.seed);
   const bool cnn = s.model == "cnn";
+  const std::unique_ptr<anybit::nn::network_quantization> quantization = make_quantization(s);
   std::unique_ptr<anybit::nn::sequential> model =
-      cnn ? anybit::nn::make_cnn(anybit::nn::cnn_spec{}, init_rng) : anybit::nn::make_mlp({784, 256, 128, 10}, init_rng);
+      cnn ? anybit::nn::make_cnn(anybit::nn::cnn_spec{}, init_rng, quantization.get())
+          : anybit::nn::make_mlp({784, 256, 128, 10}, init_rng, quantization.get());
   const anybit::dense_shape sample_shape = cnn ? anybit::dense_shape{1, 28, 28} : anybit::dense_shape{784};
   if (train.feature_count() != sample_shape.size()) {
     throw anybit::shape_error(anybit::detail::message("anybit-train: the data has ", train.feature_count(),
                                                       " features per sample, the ", s.model, " expects ", sample_shape.size()));
   }
-  const std::unique_ptr<anybit::nn::optimizer> opt = make_optimizer(s, model->parameters());
+  const std::unique_ptr<anybit::nn::optimizer> opt = make_optimizer(s, *model);
+  std::unique_ptr<anybit::nn::weight_bit_budget> budget;
+  if (s.method == "ddq" && s.budget > 0) budget = std::make_unique<anybit::nn::weight_bit_budget>(*model, s.budget, s.budget_lambda);
+  const int search_epochs = s.method == "ddq" ? std::max(1, s.epochs - s.freeze_epochs) : s.epochs;
+  bool frozen = false;
 
   anybit::gemm_context ctx;
   ctx.threads = s.threads;
@@ -157,6 +243,12 @@ int run(const settings& s) {
   for (int epoch = 0; epoch < s.epochs; ++epoch) {
     loader.shuffle(order_seeds.next());
     model->train();
+    if (budget && epoch == search_epochs && !frozen) {  // the search ends: meet the budget, fix the gates
+      const int merges = budget->repair();
+      budget->freeze();
+      frozen = true;
+      if (!s.quiet) std::printf("ddq: gates frozen at %.3f average weight bits (%d merged by repair)\n", budget->average_bits(), merges);
+    }
     anybit::nn::batch_result train_total;
     const auto epoch_start = clock_type::now();
     for (std::size_t b = 0; b < batches; ++b, ++step) {
@@ -168,7 +260,12 @@ int run(const settings& s) {
         anybit::nn::apply_schedule(*opt, anybit::nn::step_schedule{1, 0.1}, drops);
       }
       const anybit::sample_batch batch = loader.get(b);
-      train_total += anybit::nn::train_batch(*model, *opt, t, batch.features, batch.labels, batch.size, sample_shape);
+      train_total += anybit::nn::train_batch(*model, *opt, t, batch.features, batch.labels, batch.size, sample_shape, [&] {
+        if (!budget) return;
+        if (frozen) return budget->zero_gate_gradients();
+        budget->add_gradient();
+        budget->step_gates(static_cast<float>(s.gate_lr));
+      });
       progress.update(epoch + 1, s.epochs, b + 1, batches, train_total, seconds_since(epoch_start));
     }
     const double seconds = seconds_since(epoch_start);
@@ -185,6 +282,12 @@ int run(const settings& s) {
     }
     const double eval_seconds = seconds_since(eval_start);
     last_test = test_total;
+    if (!s.quiet && quantization) {
+      std::printf("bits (w/a):");
+      for (const layer_bits& l : quantized_layers(*model)) std::printf(" %d/%d", l.wbits, l.abits);
+      if (budget) std::printf("  ddq average weight bits %.3f (budget %.3g)", budget->average_bits(), s.budget);
+      std::printf("\n");
+    }
     if (!s.quiet) {
       std::printf("epoch %2d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  %.2f s (%.0f samples/s), eval %.2f s\n",
                   epoch + 1, s.epochs, train_total.mean_loss(), 100.0 * train_total.accuracy(), test_total.mean_loss(),
@@ -210,8 +313,8 @@ int run(const settings& s) {
                 s.epochs > 0 ? train_seconds / s.epochs : 0.0, state_crc);
   }
   if (!s.json.empty()) {
-    const nlohmann::json result = {{"model", s.model},
-                                   {"method", "fp32"},
+    nlohmann::json result = {{"model", s.model},
+                                   {"method", s.method},
                                    {"test_accuracy", last_test.accuracy()},
                                    {"test_loss", last_test.mean_loss()},
                                    {"epoch_seconds", epoch_seconds},
@@ -229,6 +332,32 @@ int run(const settings& s) {
                                    {"test_samples", test.size()},
                                    {"state_crc32", state_crc},
                                    {"history", epochs_json}};
+    if (quantization) {
+      // Output positions per weight layer: a weight is used once per position per sample.
+      const std::vector<std::size_t> positions = cnn ? std::vector<std::size_t>{28 * 28, 14 * 14, 1}
+                                                     : std::vector<std::size_t>{1, 1, 1};
+      std::vector<int> wbits, abits;
+      double bitops = 0, macs = 0, weighted_bits = 0, weights = 0;
+      const std::vector<layer_bits> layers = quantized_layers(*model);
+      for (std::size_t i = 0; i < layers.size(); ++i) {
+        const double layer_macs = static_cast<double>(layers[i].weights * positions.at(i));
+        wbits.push_back(layers[i].wbits);
+        abits.push_back(layers[i].abits);
+        macs += layer_macs;
+        bitops += layer_macs * layers[i].wbits * layers[i].abits;
+        weighted_bits += static_cast<double>(layers[i].weights) * layers[i].wbits;
+        weights += static_cast<double>(layers[i].weights);
+      }
+      result["wbits"] = wbits;
+      result["abits"] = abits;
+      result["macs"] = macs;
+      result["bitops"] = bitops;
+      result["avg_wbits"] = weighted_bits / weights;
+      if (budget) {
+        result["budget"] = s.budget;
+        result["ddq_avg_wbits"] = budget->average_bits();
+      }
+    }
     anybit::nn::write_file_atomically(s.json, result.dump(2) + "\n");
   }
   return 0;
@@ -259,6 +388,21 @@ int main(int argc, char** argv) {
   app.add_option("--test-limit", s.test_limit, "use only the first N test samples (0 = all)");
   app.add_option("--save", s.save, "save the trained parameters here (anybit parameter file)");
   app.add_flag("--quiet", s.quiet, "print nothing but errors");
+  app.add_option("--method", s.method, "fp32, or quantization-aware: lsq, pact or ddq")
+      ->check(CLI::IsMember({"fp32", "lsq", "pact", "ddq"}));
+  app.add_option("--wbits", s.wbits, "weight bits of the quantized layers (lsq, pact)")->check(CLI::Range(1, 8));
+  app.add_option("--abits", s.abits, "activation bits of the quantized layers")->check(CLI::Range(1, 8));
+  app.add_option("--edge-bits", s.edge_bits, "bits of the first and last layer (0: like the others)")
+      ->check(CLI::Range(0, 8));
+  app.add_option("--budget", s.budget, "ddq: target average weight bits of the learned layers")
+      ->check(CLI::Range(1.0, 8.0));
+  app.add_option("--budget-lambda", s.budget_lambda, "ddq: weight of the budget term")->check(CLI::Range(0.0, 1e6));
+  app.add_option("--quant-lr", s.quant_lr, "learning rate of the quantizer parameters (default: --lr)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--gate-lr", s.gate_lr, "ddq: gradient-descent rate of the bit-width gates")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--freeze-epochs", s.freeze_epochs, "ddq: last epochs with the bit-widths fixed")
+      ->check(CLI::Range(0, 1000));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

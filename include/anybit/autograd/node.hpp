@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "anybit/autograd/quantizer_op.hpp"
 #include "anybit/gemm/float_gemm.hpp"
 #include "anybit/tensor/dense_shape.hpp"
 
@@ -35,6 +36,7 @@ enum class op_id : std::uint8_t {
   softmax_cross_entropy,  // mean over rows of logsumexp(z) - z[label]
   sum,                    // all elements -> scalar
   mean,                   // all elements -> scalar
+  fake_quant,             // decode(encode(x)) by a quantizer policy; inputs x and its parameters
 };
 
 inline constexpr std::uint32_t no_input = 0xFFFFFFFFu;
@@ -59,6 +61,7 @@ struct node {
   float* grad = nullptr;
   float* saved = nullptr;                // op-specific floats for backward
   std::uint32_t* saved_index = nullptr;  // op-specific indices (max-pool argmax, labels)
+  const quantizer_op* quantizer = nullptr;  // fake_quant: the policy
   op_attributes attr;
 };
 

@@ -300,6 +300,26 @@ inline var conv2d(var x, var weight, var bias, const conv2d_settings& settings =
   return ops_detail::conv(x, weight, &bias, settings);
 }
 
+/// decode(encode(x)) by quantizer q, whose parameters (q's flat layout) are `params`; backward
+/// calls q's backward for x and the parameters. q must outlive the tape's backward().
+inline var fake_quant(var x, var params, const quantizer_op& q) {
+  tape& t = ops_detail::tape_of(x);
+  const var y = t.record(op_id::fake_quant, t.shape(x), {x, params});
+  node& n = t.at(y);
+  n.quantizer = &q;
+  const float* in = t.at(x).value;
+  const float* p = t.at(params).value;
+  float* out = n.value;
+  if (q.channels() != 1) {
+    q.forward(in, n.shape.size(), p, out);
+  } else {  // per tensor: element-wise, so any split gives the same values
+    detail::parallel_elements(t.context(), n.shape.size(), [&](std::size_t first, std::size_t last) {
+      q.forward(in + first, last - first, p, out + first);
+    });
+  }
+  return y;
+}
+
 struct batch_norm_settings {
   bool training = true;    // batch statistics (and a running-statistics update) or running ones
   float momentum = 0.1f;   // running = (1 - momentum) * running + momentum * batch

@@ -121,6 +121,34 @@ inline pool_geometry pool_of(const node& n, const node& x) {
   return pool_geometry{x.shape[0] * x.shape[1], x.shape[2], x.shape[3], n.attr.kernel, n.attr.stride};
 }
 
+// A per-tensor quantizer's parameter gradient is a sum over the whole tensor. It is cut into
+// blocks of a fixed size, whatever the thread count; each block sums into its own partial, and
+// the partials are added in block order, so any thread count gives the same bits.
+inline constexpr std::size_t fake_quant_block = 32768;
+
+/// The policy overwrites dx and adds into dparams; the rule adds dx into the input's gradient.
+inline void fake_quant(const node& n, const std::vector<node>& nodes, gemm_context& ctx, scratch_buffer& scratch) {
+  const node& x = input_of(n, nodes, 0);
+  const node& params = input_of(n, nodes, 1);
+  float* dx = grad_of(n, nodes, 0);
+  float* dparams = grad_of(n, nodes, 1);
+  const std::size_t size = n.shape.size(), count = params.shape.size();
+  const std::size_t blocks = n.quantizer->channels() == 1 ? std::max<std::size_t>(1, ceil_div(size, fake_quant_block)) : 1;
+  const std::size_t partial_floats = round_up(count, 16);
+  float* dx_buffer = scratch.get(round_up(size, 16) + blocks * partial_floats);
+  float* partials = dx_buffer + round_up(size, 16);
+  std::fill(partials, partials + blocks * partial_floats, 0.0f);
+  detail::parallel_ranges(ctx, blocks, 1, [&](std::size_t first, std::size_t last, std::size_t) {
+    for (std::size_t b = first; b < last; ++b) {
+      const std::size_t begin = size * b / blocks, end = size * (b + 1) / blocks;
+      n.quantizer->backward(x.value + begin, n.grad + begin, end - begin, params.value, dx_buffer + begin,
+                            partials + b * partial_floats);
+    }
+  });
+  add_scaled(dx, dx_buffer, 1.0f, size);
+  for (std::size_t b = 0; b < blocks; ++b) add_scaled(dparams, partials + b * partial_floats, 1.0f, count);
+}
+
 /// Pooling backward, planes split between threads (each plane's gradient is its own).
 inline void pool_backward(const node& n, const std::vector<node>& nodes, gemm_context& ctx) {
   const pool_geometry g = pool_of(n, input_of(n, nodes, 0));
@@ -217,6 +245,9 @@ inline void apply(const node& n, const std::vector<node>& nodes, gemm_context& c
                               n.attr.training, grad_of(n, nodes, 0), grad_of(n, nodes, 1), grad_of(n, nodes, 2), ctx);
       return;
     }
+    case op_id::fake_quant:
+      fake_quant(n, nodes, ctx, scratch);
+      return;
     case op_id::softmax_cross_entropy: {
       // d(mean_r logsumexp(z_r) - z_r[y_r]) / dz = (softmax(z) - onehot(y)) / rows.
       const node& z = input_of(n, nodes, 0);

@@ -79,19 +79,29 @@ batch_result score(tape& t, var logits, var loss, const Label* labels, std::size
 }  // namespace internal
 
 /// One optimisation step: clears the tape, zeroes the gradients, records the forward pass and
-/// the loss, back-propagates and lets `opt` update the parameters. The model should be in
-/// training mode. Returns the batch's loss and hits, measured before the update.
-template <class Label>
+/// the loss, back-propagates, calls before_step() (where terms that are not on the tape, such
+/// as a bit budget's gate gradient, add their gradients) and lets `opt` update the parameters.
+/// The model should be in training mode. Returns the batch's loss and hits, measured before
+/// the update.
+template <class Label, class Hook>
 batch_result train_batch(module& model, optimizer& opt, tape& t, const float* features, const Label* labels,
-                         std::size_t count, const dense_shape& sample_shape) {
+                         std::size_t count, const dense_shape& sample_shape, Hook before_step) {
   t.clear();
   opt.zero_grad();
   const var x = t.input(dense_view(features, internal::batch_shape(count, sample_shape)));
   const var logits = model.forward(t, x);
   const var loss = softmax_cross_entropy(logits, labels, count);
   t.backward(loss);
+  before_step();
   opt.step();
   return internal::score(t, logits, loss, labels, count);
+}
+
+/// The same without a hook.
+template <class Label>
+batch_result train_batch(module& model, optimizer& opt, tape& t, const float* features, const Label* labels,
+                         std::size_t count, const dense_shape& sample_shape) {
+  return train_batch(model, opt, t, features, labels, count, sample_shape, [] {});
 }
 
 /// Loss and hits of the model on a batch, without recording gradients (the caller chooses the

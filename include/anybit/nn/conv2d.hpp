@@ -50,8 +50,8 @@ class conv2d : public module {
                                         " x H x W"));
     }
     const conv2d_settings settings{options_.stride, options_.padding};
-    return options_.bias ? anybit::conv2d(x, t.param(weight_), t.param(bias_), settings)
-                         : anybit::conv2d(x, t.param(weight_), settings);
+    const var in = layer_input(t, x), w = layer_weight(t);
+    return options_.bias ? anybit::conv2d(in, w, t.param(bias_), settings) : anybit::conv2d(in, w, settings);
   }
 
   std::string describe() const override {
@@ -60,11 +60,19 @@ class conv2d : public module {
   }
 
   parameter& weight() noexcept { return weight_; }
+  const conv2d_options& options() const noexcept { return options_; }
+  std::size_t in_channels() const noexcept { return in_; }
+  std::size_t out_channels() const noexcept { return out_; }
   /// The bias; throws if the layer has none.
   parameter& bias() {
     if (!options_.bias) throw error(detail::message("anybit: ", describe(), " has no bias"));
     return bias_;
   }
+
+ protected:
+  // What the convolution sees: a quantized layer (qconv2d) fake-quantizes both.
+  virtual var layer_input(tape&, var x) { return x; }
+  virtual var layer_weight(tape& t) { return t.param(weight_); }
 
  private:
   std::size_t in_, out_;

@@ -41,7 +41,8 @@ class linear : public module {
     if (s.rank() != 2 || s[1] != in_) {
       throw shape_error(detail::message("anybit: ", describe(), " got input of shape ", s, ", expected N x ", in_));
     }
-    return has_bias_ ? anybit::linear(x, t.param(weight_), t.param(bias_)) : anybit::linear(x, t.param(weight_));
+    const var in = layer_input(t, x), w = layer_weight(t);
+    return has_bias_ ? anybit::linear(in, w, t.param(bias_)) : anybit::linear(in, w);
   }
 
   std::string describe() const override {
@@ -54,8 +55,14 @@ class linear : public module {
     if (!has_bias_) throw error(detail::message("anybit: ", describe(), " has no bias"));
     return bias_;
   }
+  bool has_bias() const noexcept { return has_bias_; }
   std::size_t in_features() const noexcept { return in_; }
   std::size_t out_features() const noexcept { return out_; }
+
+ protected:
+  // What the product sees: a quantized layer (qlinear) fake-quantizes both.
+  virtual var layer_input(tape&, var x) { return x; }
+  virtual var layer_weight(tape& t) { return t.param(weight_); }
 
  private:
   std::size_t in_, out_;

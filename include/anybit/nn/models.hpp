@@ -14,19 +14,37 @@
 #include "anybit/nn/conv2d.hpp"
 #include "anybit/nn/linear.hpp"
 #include "anybit/nn/pooling.hpp"
+#include "anybit/nn/quantized_layers.hpp"
 #include "anybit/nn/sequential.hpp"
 
 namespace anybit::nn {
 
+/// Quantizers of a reference model: the first layer, the last layer, and every layer between.
+/// Models built with one use qlinear / qconv2d for every weight layer.
+struct network_quantization {
+  layer_quantization first, middle, last;
+
+  const layer_quantization& of_layer(std::size_t index, std::size_t layers) const {
+    return index == 0 ? first : index + 1 == layers ? last : middle;
+  }
+};
+
+
 /// linear(w0 -> w1), relu, linear(w1 -> w2), relu, ..., linear(-> w_last): no activation after
 /// the last layer (it feeds the loss). Fashion-MNIST: {784, 256, 128, 10}. Input N x w0.
-inline std::unique_ptr<sequential> make_mlp(const std::vector<std::size_t>& widths, xoshiro256ss& rng) {
+/// With `q`, every linear is a qlinear quantized as q says.
+inline std::unique_ptr<sequential> make_mlp(const std::vector<std::size_t>& widths, xoshiro256ss& rng,
+                                            const network_quantization* q = nullptr) {
   if (widths.size() < 2) {
     throw shape_error(detail::message("anybit: an MLP of ", widths.size(), " widths, expected at least 2 (in, out)"));
   }
   auto model = std::make_unique<sequential>();
   for (std::size_t i = 0; i + 1 < widths.size(); ++i) {
-    model->add<linear>(widths[i], widths[i + 1], rng);
+    if (q != nullptr) {
+      model->add<qlinear>(widths[i], widths[i + 1], q->of_layer(i, widths.size() - 1), rng);
+    } else {
+      model->add<linear>(widths[i], widths[i + 1], rng);
+    }
     if (i + 2 < widths.size()) model->add<relu>();
   }
   return model;
@@ -44,7 +62,9 @@ struct cnn_spec {
   std::size_t classes = 10;
 };
 
-inline std::unique_ptr<sequential> make_cnn(const cnn_spec& spec, xoshiro256ss& rng) {
+/// With `q`, the two convolutions are qconv2d and the classifier a qlinear, quantized as q says.
+inline std::unique_ptr<sequential> make_cnn(const cnn_spec& spec, xoshiro256ss& rng,
+                                            const network_quantization* q = nullptr) {
   if (spec.image_size == 0 || spec.image_size % 4 != 0 || spec.classes == 0) {
     throw shape_error(detail::message("anybit: CNN for ", spec.image_size, "x", spec.image_size, " images and ",
                                       spec.classes, " classes, expected a size divisible by 4 and at least one class"));
@@ -54,17 +74,28 @@ inline std::unique_ptr<sequential> make_cnn(const cnn_spec& spec, xoshiro256ss& 
   conv.padding = 1;
   conv.bias = false;
   auto model = std::make_unique<sequential>();
-  model->add<conv2d>(spec.in_channels, spec.channels1, conv, rng);
+  const std::size_t side = spec.image_size / 4;
+  const auto add_conv = [&](std::size_t in, std::size_t out, std::size_t index, std::size_t input_size) {
+    if (q != nullptr) {
+      model->add<qconv2d>(in, out, conv, q->of_layer(index, 3), in * input_size * input_size, rng);
+    } else {
+      model->add<conv2d>(in, out, conv, rng);
+    }
+  };
+  add_conv(spec.in_channels, spec.channels1, 0, spec.image_size);
   model->add<batch_norm2d>(spec.channels1);
   model->add<relu>();
   model->add<max_pool2d>(2);
-  model->add<conv2d>(spec.channels1, spec.channels2, conv, rng);
+  add_conv(spec.channels1, spec.channels2, 1, spec.image_size / 2);
   model->add<batch_norm2d>(spec.channels2);
   model->add<relu>();
   model->add<max_pool2d>(2);
   model->add<flatten>();
-  const std::size_t side = spec.image_size / 4;
-  model->add<linear>(spec.channels2 * side * side, spec.classes, rng);
+  if (q != nullptr) {
+    model->add<qlinear>(spec.channels2 * side * side, spec.classes, q->last, rng);
+  } else {
+    model->add<linear>(spec.channels2 * side * side, spec.classes, rng);
+  }
   return model;
 }
 

@@ -59,6 +59,17 @@ class module {
     for (const named_parameter& p : named_parameters()) out.push_back(p.value);
     return out;
   }
+  /// This module and every descendant, depth first in registration order: how tools find the
+  /// layers of a kind (dynamic_cast) in any model.
+  std::vector<module*> modules() {
+    std::vector<module*> out{this};
+    for (auto& child : children_) {
+      const std::vector<module*> below = child.second->modules();
+      out.insert(out.end(), below.begin(), below.end());
+    }
+    return out;
+  }
+
   /// Everything a parameter file stores: per module, its parameters' values, then its buffers.
   std::vector<named_tensor> state() {
     std::vector<named_tensor> out;
