@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,6 +37,8 @@
 #include "anybit/core/random.hpp"
 #include "anybit/data/dataset.hpp"
 #include "anybit/data/fashion_mnist.hpp"
+#include "anybit/deploy/export.hpp"
+#include "anybit/deploy/model_file.hpp"
 #include "anybit/gemm/context.hpp"
 #include "anybit/nn/adam.hpp"
 #include "anybit/nn/bit_budget.hpp"
@@ -79,6 +82,7 @@ struct settings {
   double quant_lr = 0;        // quantizer parameters' learning rate (0 = --lr)
   int freeze_epochs = 1;      // ddq: gates fixed for the last N epochs
   double gate_lr = 0.05;      // ddq: gradient-descent rate of the gate logits
+  std::string export_path;    // quantized: save the integer model here
 };
 
 /// The quantizers of each layer for the chosen method (null for fp32).
@@ -187,12 +191,91 @@ std::unique_ptr<anybit::nn::optimizer> make_optimizer(const settings& s, anybit:
   return std::make_unique<anybit::nn::adam>(std::move(groups), o);
 }
 
+using sample_clock = std::chrono::steady_clock;
+
+/// Milliseconds per call of f(), the median of `runs` after one warm-up call.
+template <class F>
+double median_ms(int runs, F f) {
+  f();
+  std::vector<double> ms;
+  for (int r = 0; r < runs; ++r) {
+    const auto start = sample_clock::now();
+    f();
+    ms.push_back(std::chrono::duration<double, std::milli>(sample_clock::now() - start).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+/// The quantized model against its integer export on the test set.
+struct integer_results {
+  double accuracy = 0, agreement = 0;
+  double latency_ms_batch1 = 0, latency_ms_batch256 = 0;
+  double float_latency_ms_batch1 = 0, float_latency_ms_batch256 = 0;
+  std::size_t model_bytes = 0;
+  std::uint64_t bitops = 0, macs = 0;
+};
+
+integer_results evaluate_integer(anybit::nn::sequential& model, anybit::deploy::integer_model& integer,
+                                 anybit::nn::sequential& float_model, const anybit::classification_dataset& test,
+                                 const anybit::classification_dataset& raw_test, const anybit::dense_shape& sample,
+                                 anybit::gemm_context& ctx) {
+  integer_results r;
+  const std::size_t n = test.size(), features = test.feature_count();
+  std::vector<std::size_t> int_classes(n);
+  integer.predict(raw_test.features(), n, int_classes.data(), ctx);
+  // The fake-quant model's predictions, in eval mode, 1000 at a time.
+  model.eval();
+  anybit::tape t(ctx);
+  std::size_t agree = 0, correct = 0;
+  for (std::size_t first = 0; first < n; first += 1000) {
+    const std::size_t count = std::min<std::size_t>(1000, n - first);
+    t.clear();
+    const anybit::no_grad_guard no_grad(t);
+    const anybit::dense_shape shape = sample.rank() == 1 ? anybit::dense_shape{count, sample[0]}
+                                                         : anybit::dense_shape{count, sample[0], sample[1], sample[2]};
+    const anybit::var logits = model.forward(t, t.input(anybit::dense_view(test.features() + first * features, shape)));
+    const anybit::dense_view v = t.value(logits);
+    const std::size_t classes = v.shape()[1];
+    for (std::size_t i = 0; i < count; ++i) {
+      const float* row = v.data() + i * classes;
+      const auto fq = static_cast<std::size_t>(std::max_element(row, row + classes) - row);
+      agree += fq == int_classes[first + i] ? 1 : 0;
+      correct += int_classes[first + i] == static_cast<std::size_t>(test.labels()[first + i]) ? 1 : 0;
+    }
+  }
+  r.accuracy = static_cast<double>(correct) / static_cast<double>(n);
+  r.agreement = static_cast<double>(agree) / static_cast<double>(n);
+  r.model_bytes = integer.model_bytes();
+  r.bitops = integer.bitops();
+  r.macs = integer.macs();
+
+  // Latency: the integer model and the float model of the same architecture (the library's own
+  // float path, eval mode, no gradients), on the first images of the test set.
+  const std::size_t big = std::min<std::size_t>(256, n);
+  std::vector<float> logits(big * 16);
+  r.latency_ms_batch1 = median_ms(50, [&] { integer.forward(raw_test.features(), 1, logits.data(), ctx); });
+  r.latency_ms_batch256 = median_ms(5, [&] { integer.forward(raw_test.features(), big, logits.data(), ctx); });
+  float_model.eval();
+  const auto float_forward = [&](std::size_t count) {
+    t.clear();
+    const anybit::no_grad_guard no_grad(t);
+    const anybit::dense_shape shape = sample.rank() == 1 ? anybit::dense_shape{count, sample[0]}
+                                                         : anybit::dense_shape{count, sample[0], sample[1], sample[2]};
+    (void)float_model.forward(t, t.input(anybit::dense_view(test.features(), shape)));
+  };
+  r.float_latency_ms_batch1 = median_ms(50, [&] { float_forward(1); });
+  r.float_latency_ms_batch256 = median_ms(5, [&] { float_forward(big); });
+  return r;
+}
+
 int run(const settings& s) {
   const auto load_start = clock_type::now();
   anybit::train_test_datasets sets = anybit::load_fashion_mnist(s.data);
   anybit::classification_dataset train = first_samples(std::move(sets.train), s.train_limit);
   anybit::classification_dataset test = first_samples(std::move(sets.test), s.test_limit);
   const anybit::feature_normalization norm = anybit::compute_normalization(train);
+  const anybit::classification_dataset raw_test = test;  // what an exported model is fed
   anybit::normalize(train, norm);
   anybit::normalize(test, norm);
   const double load_seconds = seconds_since(load_start);
@@ -304,6 +387,26 @@ int run(const settings& s) {
                            {"eval_seconds", eval_seconds}});
   }
 
+  std::optional<integer_results> integer;
+  if (quantization) {
+    const anybit::deploy::export_input input{cnn ? anybit::deploy::tensor_shape{1, 28, 28} : anybit::deploy::tensor_shape{784, 1, 1},
+                                             norm.mean, norm.stddev};
+    anybit::deploy::integer_model exported = anybit::deploy::export_model(*model, input);
+    if (!s.export_path.empty()) anybit::deploy::save_model(exported, s.export_path);
+    anybit::xoshiro256ss float_rng(s.seed);
+    const std::unique_ptr<anybit::nn::sequential> float_model =
+        cnn ? anybit::nn::make_cnn(anybit::nn::cnn_spec{}, float_rng) : anybit::nn::make_mlp({784, 256, 128, 10}, float_rng);
+    integer = evaluate_integer(*model, exported, *float_model, test, raw_test, sample_shape, ctx);
+    if (!s.quiet) {
+      std::printf("integer model: test accuracy %.2f%%, agrees with fake-quant on %.2f%%, %zu bytes, %.3g BitOps/image\n",
+                  100.0 * integer->accuracy, 100.0 * integer->agreement, integer->model_bytes,
+                  static_cast<double>(integer->bitops));
+      std::printf("latency ms (batch 1 / 256): integer %.3f / %.2f, float %.3f / %.2f%s\n", integer->latency_ms_batch1,
+                  integer->latency_ms_batch256, integer->float_latency_ms_batch1, integer->float_latency_ms_batch256,
+                  s.export_path.empty() ? "" : (", saved to " + s.export_path).c_str());
+    }
+  }
+
   // A fingerprint of the trained state: equal for equal seeds and thread counts.
   const std::uint32_t state_crc = anybit::nn::state_checksum(*model);
   if (!s.save.empty()) anybit::nn::save_parameters(*model, s.save);
@@ -357,6 +460,13 @@ int run(const settings& s) {
         result["budget"] = s.budget;
         result["ddq_avg_wbits"] = budget->average_bits();
       }
+      result["int_accuracy"] = integer->accuracy;
+      result["agreement"] = integer->agreement;
+      result["model_bytes"] = integer->model_bytes;
+      result["latency_ms"] = {{"integer_batch1", integer->latency_ms_batch1},
+                              {"integer_batch256", integer->latency_ms_batch256},
+                              {"float_batch1", integer->float_latency_ms_batch1},
+                              {"float_batch256", integer->float_latency_ms_batch256}};
     }
     anybit::nn::write_file_atomically(s.json, result.dump(2) + "\n");
   }
@@ -399,6 +509,7 @@ int main(int argc, char** argv) {
   app.add_option("--budget-lambda", s.budget_lambda, "ddq: weight of the budget term")->check(CLI::Range(0.0, 1e6));
   app.add_option("--quant-lr", s.quant_lr, "learning rate of the quantizer parameters (default: --lr)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--export", s.export_path, "quantized methods: save the integer model here (for anybit-infer)");
   app.add_option("--gate-lr", s.gate_lr, "ddq: gradient-descent rate of the bit-width gates")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--freeze-epochs", s.freeze_epochs, "ddq: last epochs with the bit-widths fixed")

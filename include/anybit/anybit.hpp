@@ -15,6 +15,13 @@
 #include "anybit/tensor/dense_tensor.hpp"
 
 #include "anybit/quant/affine.hpp"
+#include "anybit/quant/ddq.hpp"
+#include "anybit/quant/grid.hpp"
+#include "anybit/quant/lsq.hpp"
+#include "anybit/quant/lsq_plus.hpp"
+#include "anybit/quant/nested.hpp"
+#include "anybit/quant/pact.hpp"
+#include "anybit/quant/uniform.hpp"
 
 #include "anybit/kernels/reference.hpp"
 
@@ -28,11 +35,15 @@
 #include "anybit/autograd/tape.hpp"
 
 #include "anybit/nn/adam.hpp"
+#include "anybit/nn/bit_budget.hpp"
 #include "anybit/nn/lr_schedule.hpp"
 #include "anybit/nn/models.hpp"
 #include "anybit/nn/parameter_file.hpp"
+#include "anybit/nn/quantized_layers.hpp"
 #include "anybit/nn/sgd.hpp"
 
+#include "anybit/deploy/export.hpp"
+#include "anybit/deploy/model_file.hpp"
 #include "anybit/data/dataset.hpp"
 #include "anybit/data/fashion_mnist.hpp"
 #include "anybit/data/gzip.hpp"

@@ -16,6 +16,7 @@
 namespace anybit {
 
 struct cpu_features {
+  bool popcnt = false;            // the scalar POPCNT instruction
   bool avx2 = false;
   bool fma = false;               // FMA3 (float GEMM, activation quantization)
   bool avx512bw = false;          // AVX-512 F, BW and VL
@@ -41,6 +42,7 @@ inline cpu_features detect_cpu_features() {
 #if ANYBIT_X86_KERNELS
   unsigned a = 0, b = 0, c = 0, d = 0;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  f.popcnt = (c >> 23) & 1u;
   const bool osxsave = (c >> 27) & 1u;
   if (!osxsave) return f;
   const unsigned long long xcr0 = read_xcr0();

@@ -63,6 +63,7 @@ class batch_norm_base : public module {
   parameter& bias() noexcept { return beta_; }
   dense_tensor& running_mean() noexcept { return running_mean_; }
   dense_tensor& running_var() noexcept { return running_var_; }
+  const batch_norm_options& options() const noexcept { return options_; }
 
  private:
   std::size_t channels_;

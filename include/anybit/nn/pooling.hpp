@@ -32,6 +32,8 @@ class max_pool2d : public module {
     return anybit::max_pool2d(x, kernel_, stride_);
   }
   std::string describe() const override { return detail::message("max_pool2d(", kernel_, ", stride ", stride_, ")"); }
+  std::size_t kernel() const noexcept { return kernel_; }
+  std::size_t stride() const noexcept { return stride_; }
 
  private:
   std::size_t kernel_, stride_;

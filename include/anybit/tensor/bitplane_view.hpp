@@ -85,10 +85,7 @@ class bitplane_view {
     std::vector<std::int64_t> sums(rows_, 0);
     for (std::size_t r = 0; r < rows_; ++r) {
       for (int p = 0; p < bits_; ++p) {
-        const std::uint64_t* words = plane_row(p, r);
-        std::int64_t ones = 0;
-        for (std::size_t w = 0; w < words_per_row_; ++w) ones += popcount64(words[w]);
-        sums[r] += ones << p;
+        sums[r] += popcount_words(plane_row(p, r), words_per_row_) << p;
       }
     }
     return sums;
