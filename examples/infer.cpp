@@ -28,6 +28,7 @@
 #include "anybit/deploy/model_file.hpp"
 #include "anybit/gemm/context.hpp"
 #include "anybit/gemm/path.hpp"
+#include "run_cli.hpp"
 
 namespace {
 
@@ -137,19 +138,5 @@ int main(int argc, char** argv) {
   app.add_option("--limit", s.limit, "use only the first N test images (0 = all)");
   app.add_option("--latency-images", s.latency_images, "single-image calls timed for the batch-1 latency")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);  // prints the message, or the help text for --help (code 0)
-    return code == 0 ? 0 : 2;
-  }
-  try {
-    return run(s);
-  } catch (const anybit::error& e) {
-    std::fprintf(stderr, "anybit-infer: %s\n", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "anybit-infer: unexpected error: %s\n", e.what());
-    return 1;
-  }
+  return run_cli(app, argc, argv, "anybit-infer", [&] { return run(s); });
 }

@@ -48,6 +48,7 @@
 #include "anybit/nn/models.hpp"
 #include "anybit/nn/parameter_file.hpp"
 #include "anybit/nn/sgd.hpp"
+#include "run_cli.hpp"
 
 namespace {
 
@@ -514,19 +515,5 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--freeze-epochs", s.freeze_epochs, "ddq: last epochs with the bit-widths fixed")
       ->check(CLI::Range(0, 1000));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);  // prints the message, or the help text for --help (code 0)
-    return code == 0 ? 0 : 2;
-  }
-  try {
-    return run(s);
-  } catch (const anybit::error& e) {
-    std::fprintf(stderr, "anybit-train: %s\n", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "anybit-train: unexpected error: %s\n", e.what());
-    return 1;
-  }
+  return run_cli(app, argc, argv, "anybit-train", [&] { return run(s); });
 }

@@ -13,9 +13,11 @@
 #include "anybit/core/random.hpp"
 #include "anybit/quant/affine.hpp"
 #include "anybit/quant/ddq.hpp"
+#include "quant/quant_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace anybit;
+using namespace anybit::test;
 
 namespace {
 
@@ -51,23 +53,6 @@ double relaxed_ddq(const std::vector<double>& g, double alpha, double d, std::si
     xq += (alpha + static_cast<double>(j) * d) * u[j][i] / row_sum;
   }
   return xq;
-}
-
-std::vector<float> uniform_data(std::size_t n, float lo, float hi, std::uint64_t seed) {
-  xoshiro256ss rng(seed);
-  std::vector<float> x(n);
-  for (auto& v : x) v = lo + (hi - lo) * rng.uniform01();
-  return x;
-}
-
-double weighted_sum(const std::vector<float>& y, const std::vector<float>& w) {
-  double sum = 0.0;
-  for (std::size_t i = 0; i < y.size(); ++i) sum += static_cast<double>(y[i]) * w[i];
-  return sum;
-}
-
-void check_close(double got, double want, double tolerance) {
-  CHECK_MESSAGE(std::fabs(got - want) <= tolerance, "got ", got, ", expected ", want, " +- ", tolerance);
 }
 
 /// theta with gates g (true = merge), +1 / -1.

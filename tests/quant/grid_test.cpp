@@ -7,13 +7,13 @@
 
 #include "anybit/core/random.hpp"
 #include "anybit/quant/grid.hpp"
+#include "quant/quant_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace anybit;
+using namespace anybit::test;
 
 namespace {
-
-constexpr code_range all_ranges[] = {code_range::unsigned_codes, code_range::signed_codes, code_range::symmetric};
 
 bool usable(code_range r, int b) { return !(r == code_range::signed_codes && b == 1); }
 

@@ -12,42 +12,13 @@
 #include "anybit/core/random.hpp"
 #include "anybit/quant/affine.hpp"
 #include "anybit/quant/lsq_plus.hpp"
+#include "quant/quant_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace anybit;
+using namespace anybit::test;
 
 namespace {
-
-constexpr code_range all_ranges[] = {code_range::unsigned_codes, code_range::signed_codes, code_range::symmetric};
-
-double paper_q_n(code_range r, int b) {
-  if (r == code_range::unsigned_codes) return 0.0;
-  if (r == code_range::signed_codes) return std::pow(2.0, b - 1);
-  return (std::pow(2.0, b) - 1.0) / 2.0;
-}
-double paper_q_p(code_range r, int b) {
-  if (r == code_range::unsigned_codes) return std::pow(2.0, b) - 1.0;
-  if (r == code_range::signed_codes) return std::pow(2.0, b - 1) - 1.0;
-  return (std::pow(2.0, b) - 1.0) / 2.0;
-}
-double nearest_level(code_range r, double u) { return r == code_range::symmetric ? std::floor(u) + 0.5 : std::nearbyint(u); }
-
-std::vector<float> uniform_data(std::size_t n, float lo, float hi, std::uint64_t seed) {
-  xoshiro256ss rng(seed);
-  std::vector<float> x(n);
-  for (auto& v : x) v = lo + (hi - lo) * rng.uniform01();
-  return x;
-}
-
-double weighted_sum(const std::vector<float>& y, const std::vector<float>& w) {
-  double sum = 0.0;
-  for (std::size_t i = 0; i < y.size(); ++i) sum += static_cast<double>(y[i]) * w[i];
-  return sum;
-}
-
-void check_close(double got, double want, double tolerance) {
-  CHECK_MESSAGE(std::fabs(got - want) <= tolerance, "got ", got, ", expected ", want, " +- ", tolerance);
-}
 
 /// Bound on the FD error from one float rounding per forward value.
 double fd_tolerance(const std::vector<float>& up, const std::vector<float>& down, const std::vector<float>& dy,

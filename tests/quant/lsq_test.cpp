@@ -11,30 +11,13 @@
 #include "anybit/core/random.hpp"
 #include "anybit/quant/affine.hpp"
 #include "anybit/quant/lsq.hpp"
+#include "quant/quant_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace anybit;
+using namespace anybit::test;
 
 namespace {
-
-constexpr code_range all_ranges[] = {code_range::unsigned_codes, code_range::signed_codes, code_range::symmetric};
-
-// Q_N and Q_P as the papers tabulate them.
-double paper_q_n(code_range r, int b) {
-  if (r == code_range::unsigned_codes) return 0.0;
-  if (r == code_range::signed_codes) return std::pow(2.0, b - 1);
-  return (std::pow(2.0, b) - 1.0) / 2.0;
-}
-double paper_q_p(code_range r, int b) {
-  if (r == code_range::unsigned_codes) return std::pow(2.0, b) - 1.0;
-  if (r == code_range::signed_codes) return std::pow(2.0, b - 1) - 1.0;
-  return (std::pow(2.0, b) - 1.0) / 2.0;
-}
-
-/// The level of v in step units: round(v) for integer ranges, the nearest half-integer for symmetric.
-double nearest_level(code_range r, double v) {
-  return r == code_range::symmetric ? std::floor(v) + 0.5 : std::nearbyint(v);
-}
 
 /// d x_hat / d s of one element (Esser et al. eq. 3).
 double paper_step_gradient(code_range r, int b, double v) {
@@ -53,24 +36,6 @@ std::vector<float> spread_over_range(code_range r, int b, const std::vector<floa
     for (std::size_t i = 0; i < per_channel; ++i) x.push_back(static_cast<float>(s * (lo + (hi - lo) * rng.uniform01())));
   }
   return x;
-}
-
-std::vector<float> uniform_data(std::size_t n, float lo, float hi, std::uint64_t seed) {
-  xoshiro256ss rng(seed);
-  std::vector<float> x(n);
-  for (auto& v : x) v = lo + (hi - lo) * rng.uniform01();
-  return x;
-}
-
-/// |got - want| <= tolerance (absolute: sums of mixed signs have no useful relative scale).
-void check_close(double got, double want, double tolerance) {
-  CHECK_MESSAGE(std::fabs(got - want) <= tolerance, "got ", got, ", expected ", want, " +- ", tolerance);
-}
-
-double weighted_sum(const std::vector<float>& y, const std::vector<float>& w) {
-  double sum = 0.0;
-  for (std::size_t i = 0; i < y.size(); ++i) sum += static_cast<double>(y[i]) * w[i];
-  return sum;
 }
 
 }  // namespace

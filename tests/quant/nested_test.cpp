@@ -11,13 +11,13 @@
 #include "anybit/core/random.hpp"
 #include "anybit/quant/affine.hpp"
 #include "anybit/quant/nested.hpp"
+#include "quant/quant_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace anybit;
+using namespace anybit::test;
 
 namespace {
-
-constexpr code_range all_ranges[] = {code_range::unsigned_codes, code_range::signed_codes, code_range::symmetric};
 
 double stored_zp(code_range r) { return r == code_range::unsigned_codes ? 0.0 : r == code_range::signed_codes ? 128.0 : 127.5; }
 
@@ -31,22 +31,11 @@ std::uint8_t stored_code(float x, float step8, code_range r) {
   return quantize_code(x, 1.0f / step8, static_cast<float>(stored_zp(r)), 255.0f);
 }
 
-std::vector<float> uniform_data(std::size_t n, float lo, float hi, std::uint64_t seed) {
-  xoshiro256ss rng(seed);
-  std::vector<float> x(n);
-  for (auto& v : x) v = lo + (hi - lo) * rng.uniform01();
-  return x;
-}
-
 /// Steps of one channel: step_b = 2^(8-b) step_8 scaled by `drift` (views learn their own steps).
 std::vector<float> steps(float step8, float drift) {
   std::vector<float> s(8);
   for (int b = 1; b <= 8; ++b) s[static_cast<std::size_t>(b - 1)] = step8 * std::ldexp(1.0f, 8 - b) * (b == 8 ? 1.0f : drift);
   return s;
-}
-
-void check_close(double got, double want, double tolerance) {
-  CHECK_MESSAGE(std::fabs(got - want) <= tolerance, "got ", got, ", expected ", want, " +- ", tolerance);
 }
 
 }  // namespace

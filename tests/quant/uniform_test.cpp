@@ -11,18 +11,13 @@
 #include "anybit/core/random.hpp"
 #include "anybit/quant/affine.hpp"
 #include "anybit/quant/uniform.hpp"
+#include "quant/quant_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace anybit;
+using namespace anybit::test;
 
 namespace {
-
-std::vector<float> uniform_data(std::size_t n, float lo, float hi, std::uint64_t seed) {
-  xoshiro256ss rng(seed);
-  std::vector<float> x(n);
-  for (auto& v : x) v = lo + (hi - lo) * rng.uniform01();
-  return x;
-}
 
 /// Three channels of 50: mixed signs, positive only, negative only.
 std::vector<float> three_channels() {
