@@ -32,6 +32,7 @@
 #include "anybit/gemm/pack_activations.hpp"
 #include "anybit/gemm/packed_weights.hpp"
 #include "anybit/gemm/quantization.hpp"
+#include "anybit/gemm/workspace.hpp"
 #include "anybit/quant/affine.hpp"
 #include "anybit/tensor/bitplane_tensor.hpp"
 
@@ -141,7 +142,7 @@ class integer_model {
       const std::uint8_t* x = codes_[current].data();
       std::uint8_t* y = codes_[next].data();
       switch (layer.kind) {
-        case layer_kind::input: quantize_input(layer, images, batch, y); break;
+        case layer_kind::input: quantize_input(layer, images, batch, y, ctx); break;
         case layer_kind::max_pool2d: max_pool(layer, x, batch, y); break;
         case layer_kind::flatten: continue;  // the same codes, read as a flat vector
         case layer_kind::conv2d:
@@ -237,12 +238,12 @@ class integer_model {
  private:
   friend class integer_model_builder;
 
-  // Gemm rows per call: bounds the im2col scratch (rows x K codes as bit-planes) for any batch.
+  // Gemm rows per call: bounds the im2col scratch (rows x K codes as bytes or bit-planes) for any batch.
   static constexpr std::size_t rows_per_chunk = 4096;
 
   struct layer_scratch {
-    bitplane_tensor<> full{1, 1, 1};  // packed activations of a whole chunk of images
-    bitplane_tensor<> tail{1, 1, 1};  // of the batch's last, shorter chunk
+    gemm_workspace full;  // packed activations of a whole chunk of images
+    gemm_workspace tail;  // of the batch's last, shorter chunk
   };
 
   explicit integer_model(std::vector<integer_layer> layers) : layers_(std::move(layers)), scratch_(layers_.size()) {
@@ -253,22 +254,36 @@ class integer_model {
     for (float s : first.stddev) inverse_stddev_.push_back(1.0f / s);  // as normalize() computes it
   }
 
-  void quantize_input(const integer_layer& layer, const float* images, std::size_t batch, std::uint8_t* y) const {
+  // One channel plane at a time: normalised into a float row, then quantize_code on the whole
+  // row by the packer of ctx (SIMD where allowed; every packer gives quantize_code's bits).
+  void quantize_input(const integer_layer& layer, const float* images, std::size_t batch, std::uint8_t* y,
+                      const gemm_context& ctx) {
     const std::size_t c_count = layer.input.channels, plane = layer.input.height * layer.input.width;
     const std::size_t groups = layer.mean.size();
     const activation_grid& g = layer.input_grid;
     const float inverse_scale = quantization_inverse_scale(g.scale), top = static_cast<float>(max_code(g.bits));
+    const detail::packer pk = detail::choose_packer(ctx);
+    normalized_.resize(plane);
+    plane_codes_.resize(plane);
     for (std::size_t b = 0; b < batch; ++b) {
       for (std::size_t c = 0; c < c_count; ++c) {
         const float* x = images + (b * c_count + c) * plane;
-        std::uint8_t* out = y + b * plane * c_count + c;
-        for (std::size_t p = 0; p < plane; ++p) {
-          float v = x[p];
-          if (groups != 0) {
-            const std::size_t at = groups == 1 ? 0 : groups == c_count ? c : c * plane + p;
-            v = (v - layer.mean[at]) * inverse_stddev_[at];
+        const float* v = x;
+        if (groups != 0) {
+          float* n = normalized_.data();
+          if (groups == 1 || groups == c_count) {
+            const std::size_t at = groups == 1 ? 0 : c;
+            for (std::size_t p = 0; p < plane; ++p) n[p] = (x[p] - layer.mean[at]) * inverse_stddev_[at];
+          } else {
+            for (std::size_t p = 0; p < plane; ++p) n[p] = (x[p] - layer.mean[c * plane + p]) * inverse_stddev_[c * plane + p];
           }
-          out[p * c_count] = quantize_code(v, inverse_scale, g.zero_point, top);
+          v = n;
+        }
+        std::uint8_t* out = y + b * plane * c_count + c;
+        std::uint8_t* codes = c_count == 1 ? out : plane_codes_.data();
+        pk.quantize(v, plane, inverse_scale, g.zero_point, top, codes);
+        if (c_count != 1) {
+          for (std::size_t p = 0; p < plane; ++p) out[p * c_count] = codes[p];
         }
       }
     }
@@ -312,21 +327,30 @@ class integer_model {
     const packed_weights_view w = layer.weights->view();
     for (std::size_t first = 0; first < batch; first += chunk) {
       const std::size_t images = std::min(chunk, batch - first);
-      bitplane_tensor<>& planes = images == chunk ? scratch.full : scratch.tail;
+      gemm_workspace& ws = images == chunk ? scratch.full : scratch.tail;
       const std::uint8_t* xs = x + first * in_size;
-      if (conv) {
-        im2col_pack(xs, a_bits, pad_code(layer), conv_shape(layer, images), planes, ctx);
-      } else {
-        pack_activations(xs, images, in_size, in_size, a_bits, planes, ctx);
-      }
+      const activation_quant aq = layer.input_grid.quant();
+      // conv2d and gemm pack the codes as their path reads them (bytes or bit-planes) into ws.
+      const auto run_float = [&](float* out) {
+        if (conv) {
+          conv2d(xs, a_bits, aq, pad_code(layer), conv_shape(layer, images), w, layer.quant, layer.stage, out, ctx, ws);
+        } else {
+          gemm(xs, images, in_size, a_bits, aq, w, layer.quant, layer.stage, out, n_out, ctx, ws);
+        }
+      };
       if (layer.output_grid) {
-        gemm(planes.view(), layer.input_grid.quant(), w, layer.quant, layer.stage, layer.output_grid->output(),
-             y + first * out_size, n_out, ctx);
+        const code_output q = layer.output_grid->output();
+        std::uint8_t* out = y + first * out_size;
+        if (conv) {
+          conv2d(xs, a_bits, aq, pad_code(layer), conv_shape(layer, images), w, layer.quant, layer.stage, q, out, ctx, ws);
+        } else {
+          gemm(xs, images, in_size, a_bits, aq, w, layer.quant, layer.stage, q, out, n_out, ctx, ws);
+        }
       } else if (positions == 1) {
-        gemm(planes.view(), layer.input_grid.quant(), w, layer.quant, layer.stage, logits + first * out_size, n_out, ctx);
+        run_float(logits + first * out_size);
       } else {  // a last conv2d: positions x channels per image, logits want channels x positions
         if (channels_last_.size() < images * out_size) channels_last_.resize(images * out_size);
-        gemm(planes.view(), layer.input_grid.quant(), w, layer.quant, layer.stage, channels_last_.data(), n_out, ctx);
+        run_float(channels_last_.data());
         for (std::size_t b = 0; b < images; ++b) {
           float* out = logits + (first + b) * out_size;
           const float* in = channels_last_.data() + b * out_size;
@@ -365,6 +389,8 @@ class integer_model {
   std::vector<std::uint8_t> codes_[2];  // activation codes, ping-pong between layers
   std::vector<float> channels_last_;    // a last conv2d's float output before reordering
   std::vector<float> logits_;           // predict()'s
+  std::vector<float> normalized_;       // one input plane, normalised
+  std::vector<std::uint8_t> plane_codes_;  // its codes, before they are spread to NHWC
 };
 
 }  // namespace anybit::deploy

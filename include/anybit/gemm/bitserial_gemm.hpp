@@ -118,17 +118,23 @@ struct int64_sink {
   }
 };
 
+/// The output of `rows` rows for w: stride, pointer and thread count.
+inline void check_output(const packed_weights_view& w, std::size_t rows, std::size_t ldc, const void* c,
+                         const gemm_context& ctx) {
+  if (ldc < w.cols()) {
+    throw shape_error(detail::message("anybit: gemm output stride ldc = ", ldc, ", expected at least N = ", w.cols()));
+  }
+  if (rows * w.cols() != 0 && c == nullptr) throw shape_error("anybit: gemm output pointer is null");
+  if (ctx.threads < 1) throw error(detail::message("anybit: gemm_context::threads = ", ctx.threads, ", expected >= 1"));
+}
+
 inline void check_gemm_shapes(const bitplane_view& a, const packed_weights_view& w, std::size_t ldc, const void* c,
                               const gemm_context& ctx) {
   if (a.cols() != w.k()) {
     throw shape_error(detail::message("anybit: gemm with activations of K = ", a.cols(), " and weights of K = ", w.k(),
                                       ", expected equal K"));
   }
-  if (ldc < w.cols()) {
-    throw shape_error(detail::message("anybit: gemm output stride ldc = ", ldc, ", expected at least N = ", w.cols()));
-  }
-  if (a.rows() * w.cols() != 0 && c == nullptr) throw shape_error("anybit: gemm output pointer is null");
-  if (ctx.threads < 1) throw error(detail::message("anybit: gemm_context::threads = ", ctx.threads, ", expected >= 1"));
+  check_output(w, a.rows(), ldc, c, ctx);
 }
 
 }  // namespace detail

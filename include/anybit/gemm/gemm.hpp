@@ -4,7 +4,8 @@
 //
 // (see output_stage.hpp), written as float, or as codes of the next layer (code_output).
 // Validates every shape and parameter, runs the fastest allowed path (ctx.allowed, ANYBIT_PATHS)
-// and records it in ctx.last_path. Any thread count gives bit-identical results.
+// and records it in ctx.last_path. Any thread count gives bit-identical results. Activations come
+// as bit-planes, or as codes that the call packs for its path into a reusable gemm_workspace.
 #pragma once
 
 #include <cstddef>
@@ -12,12 +13,15 @@
 #include <vector>
 
 #include "anybit/gemm/bitserial_gemm.hpp"
+#include "anybit/gemm/byte_activations.hpp"
 #include "anybit/gemm/context.hpp"
 #include "anybit/gemm/cost_model.hpp"
 #include "anybit/gemm/int8_gemm.hpp"
 #include "anybit/gemm/output_stage.hpp"
+#include "anybit/gemm/pack_activations.hpp"
 #include "anybit/gemm/packed_weights.hpp"
 #include "anybit/gemm/quantization.hpp"
+#include "anybit/gemm/workspace.hpp"
 #include "anybit/tensor/bitplane_view.hpp"
 
 namespace anybit {
@@ -47,39 +51,102 @@ void integer_sums(const bitplane_view& a, const packed_weights_view& w, Sink& si
   bitserial_sums(a, w, sink, ctx);
 }
 
-// Converts each tile of sums with the dequantizer, then stores it with `store(y, m, n)`.
+// Output writers: each puts one row of a tile, converted by the dequantizer, where it belongs.
+// Row-major float outputs, y[m * ldy + n].
+struct float_rows {
+  float* y;
+  std::size_t ldy;
+  void write(const dequantizer& dq, const std::int64_t* raw, std::size_t m, std::size_t n0, std::size_t cols) const {
+    dq.float_row(raw, m, n0, cols, y + m * ldy + n0);
+  }
+};
+
+// Row-major codes of q, y[m * ldy + n].
+struct code_rows {
+  code_output q;
+  std::uint8_t* y;
+  std::size_t ldy;
+  void write(const dequantizer& dq, const std::int64_t* raw, std::size_t m, std::size_t n0, std::size_t cols) const {
+    dq.code_row(raw, m, n0, cols, q, y + m * ldy + n0);
+  }
+};
+
+// Any other placement: store(value, m, n) per output (value in double, before any rounding).
 template <class Store>
+struct each_output {
+  Store store;
+  void write(const dequantizer& dq, const std::int64_t* raw, std::size_t m, std::size_t n0, std::size_t cols) const {
+    double y[max_width];
+    for (std::size_t x0 = 0; x0 < cols; x0 += max_width) {
+      const std::size_t width = std::min(max_width, cols - x0);
+      dq.row(raw + x0, m, n0 + x0, width, y);
+      for (std::size_t x = 0; x < width; ++x) store(y[x], m, n0 + x0 + x);
+    }
+  }
+  static constexpr std::size_t max_width = 32;
+};
+
+// Converts each tile of sums, row by row, with the writer.
+template <class Writer>
 struct stage_sink {
   const dequantizer& dq;
-  Store store;
+  Writer writer;
   std::int64_t* direct(std::size_t, std::size_t) const { return nullptr; }
   std::size_t direct_stride() const { return 0; }
   void take(const std::int64_t* tile, std::size_t stride, std::size_t m0, std::size_t rows, std::size_t n0,
             std::size_t cols) const {
-    double y[max_tile_width];  // tiles are at most 4 panels of 8 columns wide
-    for (std::size_t r = 0; r < rows; ++r) {
-      for (std::size_t x0 = 0; x0 < cols; x0 += max_tile_width) {
-        const std::size_t width = std::min(max_tile_width, cols - x0);
-        dq.row(tile + r * stride + x0, m0 + r, n0 + x0, width, y);
-        for (std::size_t x = 0; x < width; ++x) store(y[x], m0 + r, n0 + x0 + x);
-      }
-    }
+    for (std::size_t r = 0; r < rows; ++r) writer.write(dq, tile + r * stride, m0 + r, n0, cols);
   }
-  static constexpr std::size_t max_tile_width = 32;
 };
 
-template <class Store>
-void quantized_gemm(const bitplane_view& a, const activation_quant& aq, const packed_weights_view& w,
-                    const weight_quant& wq, const output_stage& out, const void* y, std::size_t ldy, gemm_context& ctx,
-                    Store store) {
-  check_gemm_shapes(a, w, ldy, y, ctx);
+inline void check_quantized(const activation_quant& aq, const packed_weights_view& w, const weight_quant& wq,
+                            const output_stage& out) {
   check_quantization(aq, wq, out, w.cols());
   if (w.column_sums() == nullptr) throw error("anybit: gemm needs weights packed by packed_weights (column sums)");
+}
+
+template <class Writer>
+void quantized_gemm(const bitplane_view& a, const activation_quant& aq, const packed_weights_view& w,
+                    const weight_quant& wq, const output_stage& out, const void* y, std::size_t ldy, gemm_context& ctx,
+                    Writer writer) {
+  check_gemm_shapes(a, w, ldy, y, ctx);
+  check_quantized(aq, w, wq, out);
   std::vector<std::int64_t> row_sums;
   if (dequantizer::needs_row_sums(wq)) row_sums = a.row_sums();
-  const dequantizer dq(aq, wq, out, w, row_sums.empty() ? nullptr : row_sums.data());
-  stage_sink<Store> sink{dq, store};
+  const dequantizer dq(aq, wq, out, w, row_sums.empty() ? nullptr : row_sums.data(), byte_avx2(ctx));
+  stage_sink<Writer> sink{dq, writer};
   integer_sums(a, w, sink, ctx);
+}
+
+/// As above from byte activations, on the int8 path (the caller chose it: choose_path).
+template <class Writer>
+void quantized_gemm(const byte_activations& a, const activation_quant& aq, const packed_weights_view& w,
+                    const weight_quant& wq, const output_stage& out, const void* y, std::size_t ldy, gemm_context& ctx,
+                    Writer writer) {
+  if (a.cols() != w.k()) {
+    throw shape_error(message("anybit: gemm with activations of K = ", a.cols(), " and weights of K = ", w.k(),
+                              ", expected equal K"));
+  }
+  check_output(w, a.rows(), ldy, y, ctx);
+  check_quantized(aq, w, wq, out);
+  const dequantizer dq(aq, wq, out, w, a.row_sums(), byte_avx2(ctx));
+  stage_sink<Writer> sink{dq, writer};
+  int8_byte_sums(a, w, sink, ctx);
+}
+
+// Codes (rows x w.k(), row stride ld) packed the way the chosen path reads them, into ws.
+template <class Writer>
+void codes_gemm(const std::uint8_t* codes, std::size_t rows, std::size_t ld, int a_bits, const activation_quant& aq,
+                const packed_weights_view& w, const weight_quant& wq, const output_stage& out, const void* y,
+                std::size_t ldy, gemm_context& ctx, gemm_workspace& ws, Writer writer) {
+  check_bits(a_bits);
+  check_output(w, rows, ldy, y, ctx);
+  if (is_int8_path(choose_path(w.bits(), a_bits, rows, ctx))) {
+    copy_codes(codes, rows, w.k(), ld, a_bits, ws.bytes, ctx);
+    return quantized_gemm(ws.bytes, aq, w, wq, out, y, ldy, ctx, writer);
+  }
+  pack_activations(codes, rows, w.k(), ld, a_bits, ws.planes, ctx);
+  quantized_gemm(ws.planes.view(), aq, w, wq, out, y, ldy, ctx, writer);
 }
 
 }  // namespace detail
@@ -96,8 +163,7 @@ inline void gemm_sums(const bitplane_view& a, const packed_weights_view& w, std:
 /// Float output: y[m * ldy + n] for every m < M, n < N.
 inline void gemm(const bitplane_view& a, const activation_quant& aq, const packed_weights_view& w,
                  const weight_quant& wq, const output_stage& out, float* y, std::size_t ldy, gemm_context& ctx) {
-  detail::quantized_gemm(a, aq, w, wq, out, y, ldy, ctx,
-                         [y, ldy](double v, std::size_t m, std::size_t n) { y[m * ldy + n] = static_cast<float>(v); });
+  detail::quantized_gemm(a, aq, w, wq, out, y, ldy, ctx, detail::float_rows{y, ldy});
 }
 
 /// Codes output for the next layer: y[m * ldy + n] = quantize(output, q).
@@ -105,9 +171,24 @@ inline void gemm(const bitplane_view& a, const activation_quant& aq, const packe
                  const weight_quant& wq, const output_stage& out, const code_output& q, std::uint8_t* y,
                  std::size_t ldy, gemm_context& ctx) {
   detail::check_code_output(q);
-  detail::quantized_gemm(a, aq, w, wq, out, y, ldy, ctx, [y, ldy, q](double v, std::size_t m, std::size_t n) {
-    y[m * ldy + n] = detail::quantize_to_code(v, q);
-  });
+  detail::quantized_gemm(a, aq, w, wq, out, y, ldy, ctx, detail::code_rows{q, y, ldy});
+}
+
+/// Float output from rows x w.k() activation codes of a_bits bits (row stride ld), packed as
+/// the chosen path reads them (bytes for int8, bit-planes for bit-serial) into ws, which
+/// repeated calls reuse instead of allocating.
+inline void gemm(const std::uint8_t* codes, std::size_t rows, std::size_t ld, int a_bits, const activation_quant& aq,
+                 const packed_weights_view& w, const weight_quant& wq, const output_stage& out, float* y,
+                 std::size_t ldy, gemm_context& ctx, gemm_workspace& ws) {
+  detail::codes_gemm(codes, rows, ld, a_bits, aq, w, wq, out, y, ldy, ctx, ws, detail::float_rows{y, ldy});
+}
+
+/// Codes output from activation codes, as above.
+inline void gemm(const std::uint8_t* codes, std::size_t rows, std::size_t ld, int a_bits, const activation_quant& aq,
+                 const packed_weights_view& w, const weight_quant& wq, const output_stage& out, const code_output& q,
+                 std::uint8_t* y, std::size_t ldy, gemm_context& ctx, gemm_workspace& ws) {
+  detail::check_code_output(q);
+  detail::codes_gemm(codes, rows, ld, a_bits, aq, w, wq, out, y, ldy, ctx, ws, detail::code_rows{q, y, ldy});
 }
 
 }  // namespace anybit

@@ -5,7 +5,7 @@
 // byte panels once per nested width (cached beside the planes: packed_weights' derived forms);
 // for vpmaddubsw (u8 x s8) 8-bit weight codes are stored as q - 128 and corrected by
 // 128 * (activation row sum); NEON multiplies unsigned codes directly.
-// Activations are unpacked from their planes into bytes per call. Output: the same exact int64
+// Activations come as bytes (byte_activations.hpp), or as planes unpacked per call. Output: the same exact int64
 // sums the bit-serial path gives, so every output stage is shared and bit-identical.
 #pragma once
 
@@ -15,11 +15,13 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "anybit/core/aligned_buffer.hpp"
 #include "anybit/core/bitops.hpp"
 #include "anybit/core/bits.hpp"
 #include "anybit/gemm/bitserial_gemm.hpp"
+#include "anybit/gemm/byte_activations.hpp"
 #include "anybit/gemm/context.hpp"
 #include "anybit/gemm/packed_weights.hpp"
 #include "anybit/gemm/parallel.hpp"
@@ -95,26 +97,26 @@ inline const int8_panels& int8_form(const packed_weights_view& w, bool unsigned_
   return *static_cast<const int8_panels*>(forms->form[slot].get());
 }
 
-/// Sums as bitserial_sums, on this build's int8 path (the caller checked it is supported).
+// One tile of int8 sums: up to 32 rows x 8 panels (64 columns), several kernel calls wide.
+inline constexpr std::size_t int8_row_block = 32, int8_tile_panels = 8,
+                             int8_tile_width = int8_tile_panels * kernels::panel_width;
+
+/// Sums of byte activations x w into sink, on this build's int8 path (the caller checked it is
+/// supported and that a.cols() == w.k()).
 template <class Sink>
-void int8_sums(const bitplane_view& a, const packed_weights_view& w, Sink& sink, gemm_context& ctx) {
+void int8_byte_sums(const byte_activations& a, const packed_weights_view& w, Sink& sink, gemm_context& ctx) {
   const int8_kernel* kernel = compiled_int8_kernel();
   if (kernel == nullptr) throw error("anybit: no int8 gemm path is compiled into this build");
   ctx.last_path = kernel->which;
   if (a.rows() * w.cols() == 0) return;
   std::unique_ptr<int8_panels> scratch;
   const int8_panels& wb = int8_form(w, kernel->unsigned_weights, scratch);
-  const std::size_t a_stride = round_up(wb.k_groups * 4, std::size_t{32});
-  aligned_buffer<std::uint8_t> bytes(a.rows() * a_stride);
-  for (std::size_t m = 0; m < a.rows(); ++m) {
-#if ANYBIT_X86_KERNELS
-    kernels::avx2::unpack_row(a.plane_row(0, m), a.plane_stride(), a.bits(), a.cols(), bytes.data() + m * a_stride, a_stride);
-#else
-    kernels::scalar::unpack_row(a.plane_row(0, m), a.plane_stride(), a.bits(), a.cols(), bytes.data() + m * a_stride, a_stride);
-#endif
+  // Weights stored as q - offset: each sum is short by offset * (the row's code sum).
+  std::vector<std::int64_t> row_add;
+  if (wb.offset != 0) {
+    row_add.resize(a.rows());
+    for (std::size_t m = 0; m < a.rows(); ++m) row_add[m] = wb.offset * a.row_sums()[m];
   }
-  std::vector<std::int64_t> row_sums;
-  if (wb.offset != 0) row_sums = a.row_sums();
   const std::int64_t a_max = max_code(a.bits());
   // vpmaddubsw adds two u8 x s8 products into int16: split A's nibbles when one pair could
   // saturate, else add as many groups in int16 as cannot overflow before widening.
@@ -123,29 +125,49 @@ void int8_sums(const bitplane_view& a, const packed_weights_view& w, Sink& sink,
   const std::int64_t per_group = 4 * a_max * wb.max_abs;  // bound on one group's 32-bit increment (split too)
   const auto chunk = static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max() / per_group);
   const auto i16_groups = static_cast<std::size_t>(std::max<long long>(1, groups16));
+  const auto np = static_cast<std::size_t>(kernel->np);
+  if (int8_tile_panels % np != 0) throw error("anybit: int8 micro-kernel panels do not divide the output tile");
+  // A block: up to 32 rows x 8 panels, the kernel called per np panels; the sink then converts
+  // whole rows of up to 64 columns at once.
+  const auto block = [&](std::size_t p0, std::size_t p_end, std::size_t m0, std::int64_t* tile) {
+    const std::size_t panels = std::min(int8_tile_panels, p_end - p0);
+    const std::size_t n0 = p0 * kernels::panel_width;
+    const std::size_t cols = std::min(panels * kernels::panel_width, w.cols() - n0);
+    const std::size_t rows = std::min(int8_row_block, a.rows() - m0);
+    for (std::size_t p = 0; p < panels; p += np) {
+      kernel->run({a.row(m0), a.stride(), wb.data.data() + (p0 + p) * wb.panel_stride(), wb.panel_stride(), wb.k_groups,
+                   chunk, split, i16_groups, static_cast<int>(rows), static_cast<int>(std::min(np, panels - p)),
+                   tile + p * kernels::panel_width, int8_tile_width, row_add.empty() ? nullptr : row_add.data() + m0});
+    }
+    sink.take(tile, int8_tile_width, m0, rows, n0, cols);
+  };
+  // Weights that fit in L2 are swept once per block of rows, so each block of activations is
+  // read from L1 for every panel (large batches: the activations are the big operand).
+  // Larger weights stay put instead: each panel group serves every row.
+  constexpr std::size_t l2_budget = 256 * 1024;
   const auto work = [&](std::size_t p_begin, std::size_t p_end) {
-    constexpr std::size_t row_block = 32, max_width = 2 * kernels::panel_width;
-    alignas(64) std::int64_t tile[row_block * max_width];
-    const std::size_t width = static_cast<std::size_t>(kernel->np) * kernels::panel_width;
-    for (std::size_t p0 = p_begin; p0 < p_end; p0 += static_cast<std::size_t>(kernel->np)) {
-      const int panels = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(kernel->np), p_end - p0));
-      const std::size_t n0 = p0 * kernels::panel_width;
-      const std::size_t cols = std::min(static_cast<std::size_t>(panels) * kernels::panel_width, w.cols() - n0);
-      for (std::size_t m0 = 0; m0 < a.rows(); m0 += row_block) {
-        const std::size_t rows = std::min(row_block, a.rows() - m0);
-        kernel->run({bytes.data() + m0 * a_stride, a_stride, wb.data.data() + p0 * wb.panel_stride(), wb.panel_stride(),
-                     wb.k_groups, chunk, split, i16_groups, static_cast<int>(rows), panels, tile, width});
-        if (wb.offset != 0) {
-          for (std::size_t r = 0; r < rows; ++r) {
-            for (std::size_t x = 0; x < cols; ++x) tile[r * width + x] += wb.offset * row_sums[m0 + r];
-          }
-        }
-        sink.take(tile, width, m0, rows, n0, cols);
+    alignas(64) std::int64_t tile[int8_row_block * int8_tile_width];
+    if ((p_end - p_begin) * wb.panel_stride() <= l2_budget) {
+      for (std::size_t m0 = 0; m0 < a.rows(); m0 += int8_row_block) {
+        for (std::size_t p0 = p_begin; p0 < p_end; p0 += int8_tile_panels) block(p0, p_end, m0, tile);
       }
+      return;
+    }
+    for (std::size_t p0 = p_begin; p0 < p_end; p0 += int8_tile_panels) {
+      for (std::size_t m0 = 0; m0 < a.rows(); m0 += int8_row_block) block(p0, p_end, m0, tile);
     }
   };
-  if (kernel->np > 2) throw error("anybit: int8 micro-kernel wider than the output tile");
-  parallel_panels(wb.panels(), static_cast<std::size_t>(kernel->np), ctx, work);
+  parallel_panels(wb.panels(), np, ctx, work);
+}
+
+/// Sums as bitserial_sums, on this build's int8 path (the caller checked it is supported):
+/// the planes are unpacked to bytes first.
+template <class Sink>
+void int8_sums(const bitplane_view& a, const packed_weights_view& w, Sink& sink, gemm_context& ctx) {
+  if (compiled_int8_kernel() == nullptr) throw error("anybit: no int8 gemm path is compiled into this build");
+  byte_activations bytes;
+  unpack_planes(a, bytes, ctx);
+  int8_byte_sums(bytes, w, sink, ctx);
 }
 
 }  // namespace detail

@@ -34,7 +34,8 @@ struct output_stage {
   float max = std::numeric_limits<float>::infinity();
 };
 
-/// Codes out: q = clamp(round_half_even(y / scale + zero_point), 0, 2^bits - 1).
+/// Codes out: q = clamp(round_half_even(fma(y, 1 / scale, zero_point)), 0, 2^bits - 1) in float,
+/// quant/affine.hpp's quantize_code of (float) y: what training's fake quantization computes.
 struct code_output {
   float scale = 1.0f;
   float zero_point = 0.0f;

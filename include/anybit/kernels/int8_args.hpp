@@ -5,7 +5,8 @@
 //   W: signed bytes in panels of 8 output columns; group g (4 consecutive k) of column 8 * panel + l
 //      is the 4 bytes at w + panel * w_panel_stride + g * 32 + l * 4 (w_panel_stride = 32 * k_groups).
 // Result (overwritten, int64): c[r * c_row_stride + x] = sum_k A[r][k] * W[x][k], for r < rows,
-// x < 8 * panels. The kernel accumulates in int32 for at most chunk_groups groups at a time (the
+// x < 8 * panels, plus row_add[r] when row_add is not null (the driver's exact correction for
+// offset weight bytes, added at the store instead of in a pass of its own). The kernel accumulates in int32 for at most chunk_groups groups at a time (the
 // driver sizes chunks so no int32 sum can overflow), and with `split` multiplies the low and
 // high nibbles of A separately, so vpmaddubsw's 16-bit pair sums cannot saturate. Without
 // split, up to i16_groups groups of pair sums may be added in int16 before widening (the
@@ -30,6 +31,7 @@ struct int8_tile_args {
   int panels;  // 1 .. the kernel's np
   std::int64_t* c;
   std::size_t c_row_stride;
+  const std::int64_t* row_add;  // null, or one value per row added to each of its sums
 };
 
 /// The largest |byte| of w_bits-bit weight codes in signed-byte panels (8-bit codes are q - 128).

@@ -32,7 +32,7 @@ inline __m256i broadcast_group(const std::uint8_t* row, std::size_t g) {  // the
 }
 
 template <int R, int P, bool Split>
-inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c) {
+inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c, const std::int64_t* add) {
   const __m256i ones = _mm256_set1_epi16(1), sixteens = _mm256_set1_epi16(16), low_nibbles = _mm256_set1_epi8(0x0F);
   for (std::size_t g0 = 0; g0 < t.k_groups || g0 == 0; g0 += t.chunk_groups) {
     const std::size_t g_end = g0 + t.chunk_groups < t.k_groups ? g0 + t.chunk_groups : t.k_groups;
@@ -75,13 +75,14 @@ inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c
       }
     }
     for (int r = 0; r < R; ++r) {
+      const __m256i row_add = _mm256_set1_epi64x(add != nullptr && g0 == 0 ? add[r] : 0);
       for (int p = 0; p < P; ++p) {
         __m256i* out = reinterpret_cast<__m256i*>(c + r * t.c_row_stride + p * 8);
         const __m256i lo = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(acc[r][p]));
         const __m256i hi = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(acc[r][p], 1));
         if (g0 == 0) {
-          _mm256_storeu_si256(out, lo);
-          _mm256_storeu_si256(out + 1, hi);
+          _mm256_storeu_si256(out, _mm256_add_epi64(lo, row_add));
+          _mm256_storeu_si256(out + 1, _mm256_add_epi64(hi, row_add));
         } else {
           _mm256_storeu_si256(out, _mm256_add_epi64(_mm256_loadu_si256(out), lo));
           _mm256_storeu_si256(out + 1, _mm256_add_epi64(_mm256_loadu_si256(out + 1), hi));
@@ -92,16 +93,61 @@ inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c
   }
 }
 
-template <int R, int P, bool Split>
-inline void rows(const int8_tile_args& t) {
+// The common narrow-code case: every group's pair sums fit int16 together (k_groups <=
+// i16_groups, and <= chunk_groups), so no int32 accumulators are live in the loop and a
+// taller tile fits the 16 registers (4 rows x 2 panels: 8 accumulators, 2 weights, 1 row).
+template <int R, int P>
+inline void tile_int16(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c, const std::int64_t* add) {
+  __m256i acc[R][P];
+  for (int r = 0; r < R; ++r) {
+    for (int p = 0; p < P; ++p) acc[r][p] = _mm256_setzero_si256();
+  }
+  for (std::size_t g = 0; g < t.k_groups; ++g) {
+    __m256i w[P];
+    for (int p = 0; p < P; ++p) w[p] = load_group(t, p, g);
+    for (int r = 0; r < R; ++r) {
+      const __m256i ab = broadcast_group(a + r * t.a_row_stride, g);
+      for (int p = 0; p < P; ++p) acc[r][p] = _mm256_add_epi16(acc[r][p], _mm256_maddubs_epi16(ab, w[p]));
+    }
+  }
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int r = 0; r < R; ++r) {
+    const __m256i row_add = _mm256_set1_epi64x(add != nullptr ? add[r] : 0);
+    for (int p = 0; p < P; ++p) {
+      const __m256i sums = _mm256_madd_epi16(acc[r][p], ones);
+      __m256i* out = reinterpret_cast<__m256i*>(c + r * t.c_row_stride + p * 8);
+      _mm256_storeu_si256(out, _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(sums)), row_add));
+      _mm256_storeu_si256(out + 1, _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(sums, 1)), row_add));
+    }
+  }
+}
+
+template <int P>
+inline void rows_int16(const int8_tile_args& t) {
+  const auto add_of = [&](int r0) { return t.row_add != nullptr ? t.row_add + r0 : nullptr; };
   int r0 = 0;
-  for (; r0 + R <= t.rows; r0 += R) tile<R, P, Split>(t, t.a + r0 * t.a_row_stride, t.c + r0 * t.c_row_stride);
+  for (; r0 + 4 <= t.rows; r0 += 4) tile_int16<4, P>(t, t.a + r0 * t.a_row_stride, t.c + r0 * t.c_row_stride, add_of(r0));
   const std::uint8_t* a = t.a + r0 * t.a_row_stride;
   std::int64_t* c = t.c + r0 * t.c_row_stride;
   switch (t.rows - r0) {
-    case 1: return tile<1, P, Split>(t, a, c);
-    case 2: return tile<2, P, Split>(t, a, c);
-    case 3: return tile<3, P, Split>(t, a, c);
+    case 1: return tile_int16<1, P>(t, a, c, add_of(r0));
+    case 2: return tile_int16<2, P>(t, a, c, add_of(r0));
+    case 3: return tile_int16<3, P>(t, a, c, add_of(r0));
+    default: return;
+  }
+}
+
+template <int R, int P, bool Split>
+inline void rows(const int8_tile_args& t) {
+  const auto add_of = [&](int r0) { return t.row_add != nullptr ? t.row_add + r0 : nullptr; };
+  int r0 = 0;
+  for (; r0 + R <= t.rows; r0 += R) tile<R, P, Split>(t, t.a + r0 * t.a_row_stride, t.c + r0 * t.c_row_stride, add_of(r0));
+  const std::uint8_t* a = t.a + r0 * t.a_row_stride;
+  std::int64_t* c = t.c + r0 * t.c_row_stride;
+  switch (t.rows - r0) {
+    case 1: return tile<1, P, Split>(t, a, c, add_of(r0));
+    case 2: return tile<2, P, Split>(t, a, c, add_of(r0));
+    case 3: return tile<3, P, Split>(t, a, c, add_of(r0));
     default: return;
   }
 }
@@ -109,6 +155,9 @@ inline void rows(const int8_tile_args& t) {
 /// Computes t.rows rows x t.panels panels (at most np); see int8_args.hpp for the contract.
 inline void run(const int8_tile_args& t) {
   static_assert(mr <= 4 && np == 2, "run() unrolls remainders of up to 3 rows and 1..2 panels");
+  if (!t.split && t.k_groups <= t.i16_groups && t.k_groups <= t.chunk_groups) {
+    return t.panels == 1 ? rows_int16<1>(t) : rows_int16<2>(t);
+  }
   if (t.panels == 1) return t.split ? rows<mr, 1, true>(t) : rows<mr, 1, false>(t);
   return t.split ? rows<mr, 2, true>(t) : rows<mr, 2, false>(t);
 }

@@ -21,7 +21,7 @@ inline constexpr int np = 1;
 inline constexpr bool unsigned_weights = true;  // the byte panels hold codes, not code - 128
 
 template <int R>
-inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c) {
+inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c, const std::int64_t* add) {
   const auto* w = reinterpret_cast<const std::uint8_t*>(t.w);
   for (std::size_t g0 = 0; g0 < t.k_groups || g0 == 0; g0 += t.chunk_groups) {
     const std::size_t g_end = g0 + t.chunk_groups < t.k_groups ? g0 + t.chunk_groups : t.k_groups;
@@ -40,14 +40,15 @@ inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c
       }
     }
     for (int r = 0; r < R; ++r) {
+      const int64x2_t row_add = vdupq_n_s64(add != nullptr && g0 == 0 ? add[r] : 0);
       for (int q = 0; q < 4; q += 2) {
         const uint32x4_t sums = vpaddq_u32(acc[r][q], acc[r][q + 1]);  // columns 2q .. 2q + 3
         std::int64_t* out = c + r * t.c_row_stride + 2 * q;
         const int64x2_t lo = vreinterpretq_s64_u64(vmovl_u32(vget_low_u32(sums)));
         const int64x2_t hi = vreinterpretq_s64_u64(vmovl_u32(vget_high_u32(sums)));
         if (g0 == 0) {
-          vst1q_s64(out, lo);
-          vst1q_s64(out + 2, hi);
+          vst1q_s64(out, vaddq_s64(lo, row_add));
+          vst1q_s64(out + 2, vaddq_s64(hi, row_add));
         } else {
           vst1q_s64(out, vaddq_s64(vld1q_s64(out), lo));
           vst1q_s64(out + 2, vaddq_s64(vld1q_s64(out + 2), hi));
@@ -60,14 +61,15 @@ inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c
 
 /// Computes t.rows rows x 1 panel; see int8_args.hpp (split is not needed: u16 products).
 inline void run(const int8_tile_args& t) {
+  const auto add_of = [&](int r0) { return t.row_add != nullptr ? t.row_add + r0 : nullptr; };
   int r0 = 0;
-  for (; r0 + mr <= t.rows; r0 += mr) tile<mr>(t, t.a + r0 * t.a_row_stride, t.c + r0 * t.c_row_stride);
+  for (; r0 + mr <= t.rows; r0 += mr) tile<mr>(t, t.a + r0 * t.a_row_stride, t.c + r0 * t.c_row_stride, add_of(r0));
   const std::uint8_t* a = t.a + r0 * t.a_row_stride;
   std::int64_t* c = t.c + r0 * t.c_row_stride;
   switch (t.rows - r0) {
-    case 1: return tile<1>(t, a, c);
-    case 2: return tile<2>(t, a, c);
-    case 3: return tile<3>(t, a, c);
+    case 1: return tile<1>(t, a, c, add_of(r0));
+    case 2: return tile<2>(t, a, c, add_of(r0));
+    case 3: return tile<3>(t, a, c, add_of(r0));
     default: return;
   }
 }
