@@ -11,6 +11,7 @@
 #include "anybit/gemm/conv2d.hpp"
 #include "anybit/gemm/gemm.hpp"
 #include "anybit/quant/affine.hpp"
+#include "gemm/direct_conv.hpp"
 #include "support/test_support.hpp"
 
 using namespace anybit;
@@ -74,36 +75,6 @@ std::string describe(const conv_case& c) {
                          " O", c.s.out_channels, " W", c.w_bits, "A", c.a_bits);
 }
 
-// Real-valued direct convolution at output (b, o, oh, ow); weights in the layout's order.
-double direct_dot(const conv_case& c, const std::vector<std::uint8_t>& x, const std::vector<std::uint8_t>& w,
-                  const layer_params& p, std::size_t b, std::size_t o, std::size_t oh, std::size_t ow) {
-  const conv2d_shape& s = c.s;
-  const bool nchw = s.layout == data_layout::nchw;
-  double dot = 0;
-  for (std::size_t ch = 0; ch < s.channels; ++ch) {
-    for (std::size_t r = 0; r < s.kernel_h; ++r) {
-      for (std::size_t q = 0; q < s.kernel_w; ++q) {
-        const long ih = static_cast<long>(oh * s.stride_h + r) - static_cast<long>(s.pad_h);
-        const long iw = static_cast<long>(ow * s.stride_w + q) - static_cast<long>(s.pad_w);
-        const bool inside = ih >= 0 && iw >= 0 && ih < static_cast<long>(s.height) && iw < static_cast<long>(s.width);
-        const auto h = static_cast<std::size_t>(ih), v = static_cast<std::size_t>(iw);
-        const double qa = !inside ? c.pad_code
-                          : nchw  ? x[((b * s.channels + ch) * s.height + h) * s.width + v]
-                                  : x[((b * s.height + h) * s.width + v) * s.channels + ch];
-        const double qw = nchw ? w[((o * s.channels + ch) * s.kernel_h + r) * s.kernel_w + q]
-                               : w[((o * s.kernel_h + r) * s.kernel_w + q) * s.channels + ch];
-        dot += (qa - p.aq.zero_point) * (qw - p.wq.zero_point[o]);
-      }
-    }
-  }
-  return dot;
-}
-
-std::size_t output_index(const conv2d_shape& s, std::size_t b, std::size_t o, std::size_t oh, std::size_t ow) {
-  return s.layout == data_layout::nchw ? ((b * s.out_channels + o) * s.out_height() + oh) * s.out_width() + ow
-                                       : ((b * s.out_height() + oh) * s.out_width() + ow) * s.out_channels + o;
-}
-
 // Codes and float outputs of every path (one workspace reused across all calls) against the
 // oracle; 1 and 2 threads.
 void check_conv(const conv_case& c, std::uint64_t seed, gemm_workspace& ws) {
@@ -119,9 +90,10 @@ void check_conv(const conv_case& c, std::uint64_t seed, gemm_workspace& ws) {
     for (std::size_t o = 0; o < s.out_channels; ++o) {
       for (std::size_t oh = 0; oh < s.out_height(); ++oh) {
         for (std::size_t ow = 0; ow < s.out_width(); ++ow) {
-          const double y = stage_oracle(p, o, direct_dot(c, x, wc, p, b, o, oh, ow));
-          want_y[output_index(s, b, o, oh, ow)] = static_cast<float>(y);
-          want_codes[output_index(s, b, o, oh, ow)] = code_oracle(p, y);
+          const double dot = test::direct_conv_dot(s, c.pad_code, x, wc, p.aq.zero_point, p.wq.zero_point[o], b, o, oh, ow);
+          const double y = stage_oracle(p, o, dot);
+          want_y[test::conv_output_index(s, b, o, oh, ow)] = static_cast<float>(y);
+          want_codes[test::conv_output_index(s, b, o, oh, ow)] = code_oracle(p, y);
         }
       }
     }

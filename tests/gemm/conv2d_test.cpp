@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "anybit/gemm/conv2d.hpp"
+#include "gemm/direct_conv.hpp"
 #include "support/test_support.hpp"
 
 using namespace anybit;
@@ -17,30 +18,12 @@ struct conv_case {
   std::uint8_t pad_code;
 };
 
-// Weights are given in the layout's order (O C kh kw for NCHW, O kh kw C for NHWC).
+// The real output of (b, o, oh, ow): direct loop, then scale, bias and clamp.
 double direct(const conv_case& cc, const std::vector<std::uint8_t>& x, const std::vector<std::uint8_t>& w,
               const activation_quant& aq, const weight_quant& wq, const output_stage& out, std::size_t b, std::size_t o,
               std::size_t oh, std::size_t ow) {
-  const conv2d_shape& s = cc.s;
-  const bool nchw = s.layout == data_layout::nchw;
-  double dot = 0;
-  for (std::size_t c = 0; c < s.channels; ++c) {
-    for (std::size_t r = 0; r < s.kernel_h; ++r) {
-      for (std::size_t q = 0; q < s.kernel_w; ++q) {
-        const long ih = static_cast<long>(oh * s.stride_h + r) - static_cast<long>(s.pad_h);
-        const long iw = static_cast<long>(ow * s.stride_w + q) - static_cast<long>(s.pad_w);
-        const bool inside = ih >= 0 && iw >= 0 && ih < static_cast<long>(s.height) && iw < static_cast<long>(s.width);
-        const auto h = static_cast<std::size_t>(ih), v = static_cast<std::size_t>(iw);
-        const double qa = !inside ? cc.pad_code
-                          : nchw  ? x[((b * s.channels + c) * s.height + h) * s.width + v]
-                                  : x[((b * s.height + h) * s.width + v) * s.channels + c];
-        const double qw = nchw ? w[((o * s.channels + c) * s.kernel_h + r) * s.kernel_w + q]
-                               : w[((o * s.kernel_h + r) * s.kernel_w + q) * s.channels + c];
-        dot += (qa - aq.zero_point) * (qw - wq.zero_point[o]);
-      }
-    }
-  }
-  double y = static_cast<double>(aq.scale) * wq.scale[o] * dot + out.bias[o];
+  const double dot = test::direct_conv_dot(cc.s, cc.pad_code, x, w, aq.zero_point, wq.zero_point[o], b, o, oh, ow);
+  const double y = static_cast<double>(aq.scale) * wq.scale[o] * dot + out.bias[o];
   return std::fmin(std::fmax(y, out.min), out.max);
 }
 
@@ -66,9 +49,7 @@ void check_case(const conv_case& cc, std::uint64_t seed) {
     for (std::size_t o = 0; o < s.out_channels; ++o) {
       for (std::size_t oh = 0; oh < oh_n; ++oh) {
         for (std::size_t ow = 0; ow < ow_n; ++ow) {
-          const std::size_t at = s.layout == data_layout::nchw ? ((b * s.out_channels + o) * oh_n + oh) * ow_n + ow
-                                                               : ((b * oh_n + oh) * ow_n + ow) * s.out_channels + o;
-          bad += y[at] != static_cast<float>(direct(cc, x, wc, aq, wq, out, b, o, oh, ow));
+          bad += y[test::conv_output_index(s, b, o, oh, ow)] != static_cast<float>(direct(cc, x, wc, aq, wq, out, b, o, oh, ow));
         }
       }
     }
