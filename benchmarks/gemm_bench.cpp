@@ -4,7 +4,8 @@
 //   roofline        the path's micro-kernel on one full tile whose operands stay in L1 (W1A1):
 //                   the most its AND-popcount loop can do; GOPS counts 2 ops per bit ANDed.
 //   bitserial       bitserial_gemm forced to that path.
-//   int8            gemm_sums forced to the int8 path (codes as bytes, vpmaddubsw).
+//   int8            gemm_sums forced to one int8 path (codes as bytes: avx512_int8 vpdpbusd,
+//                   avx2_int8 vpmaddubsw, neon_int8), one line per int8 path this CPU runs.
 //   auto            gemm_sums with every path allowed: the cost model's choice.
 //   nested          as bitserial, with weights packed at 8 bits used through their top W planes
 //                   (compare with the bitserial line of the same W, A and shape).
@@ -206,10 +207,10 @@ const bool registered = [] {
   for (shape s : shapes) {
     for (int wb : widths) {
       for (int ab : widths) {
-        const auto* k8 = detail::compiled_int8_kernel();
-        if (k8 != nullptr && (supported_paths() & mask_of(k8->which))) {
-          benchmark::RegisterBenchmark(name("int8", path_name(k8->which), wb, ab, s).c_str(), integer_gemm,
-                                       mask_of(k8->which), false, wb, ab, s, 1, false)
+        for (const auto& k8 : detail::compiled_int8_kernels()) {
+          if (!(supported_paths() & mask_of(k8.which))) continue;
+          benchmark::RegisterBenchmark(name("int8", path_name(k8.which), wb, ab, s).c_str(), integer_gemm,
+                                       mask_of(k8.which), false, wb, ab, s, 1, false)
               ->Unit(benchmark::kMillisecond);
         }
         benchmark::RegisterBenchmark(name("auto", "auto", wb, ab, s).c_str(), integer_gemm, all_paths, false, wb, ab, s, 1,

@@ -1,5 +1,6 @@
 // Path masks: parsing ANYBIT_PATHS-style lists, and choosing among allowed, supported paths.
 #include <cstdlib>
+#include <string>
 
 #include "anybit/gemm/bitserial_gemm.hpp"
 #include "support/test_support.hpp"
@@ -10,6 +11,14 @@ TEST_CASE("path lists parse into masks and unknown names are rejected by name") 
   CHECK(parse_paths("scalar") == mask_of(path::scalar));
   CHECK(parse_paths("avx2,neon") == (mask_of(path::avx2) | mask_of(path::neon)));
   CHECK(parse_paths("all") == all_paths);
+  CHECK(parse_paths("avx512_int8,avx2_int8") == (mask_of(path::avx512_int8) | mask_of(path::avx2_int8)));
+  CHECK(std::string(path_name(path::avx512_int8)) == "avx512_int8");
+  path_mask every = 0;
+  for (path p : all_path_values) {
+    CHECK_MESSAGE(parse_paths(path_name(p)) == mask_of(p), path_name(p));  // names round-trip
+    every |= mask_of(p);
+  }
+  CHECK(every == all_paths);
   const std::string msg = test::thrown_message<error>([] { (void)parse_paths("scalar,avx3"); });
   CHECK(msg.find("'avx3'") != std::string::npos);
   CHECK_THROWS_AS((void)parse_paths(""), error);
@@ -37,6 +46,10 @@ TEST_CASE("this build compiles the kernels of its architecture") {
   CHECK((compiled_paths() & mask_of(path::avx2)) != 0);
   CHECK((compiled_paths() & mask_of(path::avx512)) != 0);
   CHECK((compiled_paths() & mask_of(path::avx512bw)) != 0);
+  CHECK((compiled_paths() & mask_of(path::avx2_int8)) != 0);
+  CHECK((compiled_paths() & mask_of(path::avx512_int8)) != 0);
+  // avx512_int8 runs exactly where the CPU has AVX-512 F, BW, VL and VNNI (and AVX2).
+  CHECK(((supported_paths() & mask_of(path::avx512_int8)) != 0) == (cpu().avx512_vnni && cpu().avx2));
 #endif
   MESSAGE("supported paths mask: ", supported_paths());
 }

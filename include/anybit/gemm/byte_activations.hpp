@@ -19,6 +19,7 @@
 #include "anybit/gemm/context.hpp"
 #include "anybit/kernels/byte_rows_avx2.hpp"
 #include "anybit/kernels/pack_avx2.hpp"
+#include "anybit/kernels/pack_avx512.hpp"
 #include "anybit/kernels/pack_scalar.hpp"
 #include "anybit/tensor/bitplane_view.hpp"
 
@@ -103,11 +104,23 @@ class byte_activations {
 
 namespace detail {
 
-/// Whether byte work may use AVX2 here: the avx2 or avx2_int8 path is allowed and supported
-/// (so forcing `reference` or `scalar` keeps every step portable).
+/// Whether byte work may use AVX2 here: the avx2, avx2_int8 or avx512_int8 path (which is
+/// supported only with AVX2) is allowed and supported (so forcing `reference` or `scalar` keeps
+/// every step portable).
 inline bool byte_avx2(const gemm_context& ctx) {
 #if ANYBIT_X86_KERNELS
-  return (ctx.allowed & supported_paths() & (mask_of(path::avx2) | mask_of(path::avx2_int8))) != 0;
+  const path_mask avx2 = mask_of(path::avx2) | mask_of(path::avx2_int8) | mask_of(path::avx512_int8);
+  return (ctx.allowed & supported_paths() & avx2) != 0;
+#else
+  (void)ctx;
+  return false;
+#endif
+}
+
+/// Whether byte work may use AVX-512BW here: the avx512_int8 path is allowed and supported.
+inline bool byte_avx512(const gemm_context& ctx) {
+#if ANYBIT_X86_KERNELS
+  return (ctx.allowed & supported_paths() & mask_of(path::avx512_int8)) != 0;
 #else
   (void)ctx;
   return false;
@@ -131,9 +144,14 @@ inline void copy_codes(const std::uint8_t* codes, std::size_t rows, std::size_t 
 inline void unpack_planes(const bitplane_view& a, byte_activations& out, const gemm_context& ctx) {
   out.reshape(a.rows(), a.cols(), a.bits());
   const bool avx2 = byte_avx2(ctx);
+#if ANYBIT_X86_KERNELS
+  const bool avx512 = byte_avx512(ctx);
+#endif
   for (std::size_t m = 0; m < a.rows(); ++m) {
 #if ANYBIT_X86_KERNELS
-    if (avx2) {
+    if (avx512) {
+      kernels::avx512bw::unpack_row(a.plane_row(0, m), a.plane_stride(), a.bits(), a.cols(), out.row(m), out.stride());
+    } else if (avx2) {
       kernels::avx2::unpack_row(a.plane_row(0, m), a.plane_stride(), a.bits(), a.cols(), out.row(m), out.stride());
     } else
 #endif

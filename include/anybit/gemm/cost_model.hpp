@@ -2,9 +2,10 @@
 // calibrated by gemm_bench (docs/performance.md has the runs behind these numbers).
 //
 // Bit-serial time grows with the W * A plane pairs; int8 time depends only on how many int16
-// pair sums fit before widening. Rates are effective GOPS at 1024^3, 1 thread. On AVX2 this
-// puts the crossover at about 3 plane pairs (W1A2 and W2A1 bit-serial, W2A2 int8), as
-// research/perf-anchors.md section 3 predicts (P* ~ 3.3).
+// pair sums fit before widening (AVX2), or not on the widths at all (VNNI). Rates are effective
+// GOPS at 1024^3, 1 thread. On AVX2 this puts the crossover at about 3 plane pairs (W1A2 and
+// W2A1 bit-serial, W2A2 int8), as research/perf-anchors.md section 3 predicts (P* ~ 3.3); with
+// AVX-512 (VPOPCNTDQ against VNNI) at about 4.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +22,7 @@ inline double calibrated_rate(path p) {
     case path::avx512bw: return 955.0;  // research/perf-anchors.md, AVX-512BW lookup probe (Gbinop/s / 2)
     case path::avx2: return 560.0;     // gemm_bench bitserial/avx2/W1A1/1024x1024x1024, AMD EPYC
     case path::neon: return 100.0;     // not yet measured on hardware: a guess, ordering only
+    case path::avx512_int8: return 650.0;  // gemm_bench int8/avx512_int8/W4A4/1024x1024x1024, AMD EPYC (Zen 5, VNNI)
     case path::avx2_int8: return 200.0;  // gemm_bench int8/avx2_int8/W4A4/1024x1024x1024, AMD EPYC (int16 sums)
     case path::neon_int8: return 25.0;   // not yet measured on hardware: a guess, ordering only
     case path::scalar: return 40.0;
@@ -31,10 +33,17 @@ inline double calibrated_rate(path p) {
 
 /// Relative time of one MAC at widths (w_bits, a_bits) on path p, for a GEMM of `rows` rows.
 /// The int8 paths slow down for a GEMV (bytes of weights and per-call unpacking are no longer
-/// amortised over rows: measured 67-100 vs 200-240 GOPS); bit-serial rates do not move.
+/// amortised over rows: measured 67-100 vs 200-240 GOPS on AVX2, 90-127 vs 650 with VNNI);
+/// bit-serial rates are taken as constant.
 inline double estimated_cost(path p, int w_bits, int a_bits, std::size_t rows) {
   const double row_factor = static_cast<double>(rows) / (static_cast<double>(rows) + 1.7);
   if (p == path::neon_int8) return 1.0 / (calibrated_rate(p) * row_factor);
+  if (p == path::avx512_int8) {
+    // vpdpbusd has no int16 stage, so the widths do not matter; a GEMV is bound by the weight
+    // bytes it streams: int8/avx512_int8/W*/1x4096x4096 measured 90-127 GOPS.
+    const double vnni_row_factor = static_cast<double>(rows) / (static_cast<double>(rows) + 4.5);
+    return 1.0 / (calibrated_rate(p) * vnni_row_factor);
+  }
   if (p == path::avx2_int8) {
     // vpmaddubsw pair sums: int16 may hold several groups (fast), one (a vpmaddwd per group),
     // or must be split into nibbles (A = 8, W >= 7); measured 200 / 150 / 110 / 77 GOPS.

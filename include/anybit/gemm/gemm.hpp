@@ -27,20 +27,19 @@
 namespace anybit {
 
 /// The path gemm runs for these widths and rows: the cheapest allowed, supported one by the
-/// cost model.
+/// cost model (the int8 candidate is the fastest int8 kernel allowed: avx512_int8 over avx2_int8).
 inline path choose_path(int w_bits, int a_bits, std::size_t rows, const gemm_context& ctx) {
   const path_mask usable = ctx.allowed & supported_paths();
-  const detail::int8_kernel* k = detail::compiled_int8_kernel();
-  const bool int8 = k != nullptr && (usable & mask_of(k->which)) != 0;
-  if (int8 && (usable & ~mask_of(k->which)) == 0) return k->which;
+  const detail::int8_kernel* k = detail::usable_int8_kernel(ctx.allowed);
+  if (k != nullptr && (usable & ~int8_paths) == 0) return k->which;
   const path serial = choose_bitserial_path(ctx);  // throws, naming the masks, when nothing is usable
-  return int8 && detail::estimated_cost(k->which, w_bits, a_bits, rows) < detail::estimated_cost(serial, w_bits, a_bits, rows)
+  return k != nullptr && detail::estimated_cost(k->which, w_bits, a_bits, rows) < detail::estimated_cost(serial, w_bits, a_bits, rows)
              ? k->which
              : serial;
 }
 
 /// Whether path p is an int8 path (codes as bytes) rather than a bit-serial one.
-constexpr bool is_int8_path(path p) noexcept { return p == path::avx2_int8 || p == path::neon_int8; }
+constexpr bool is_int8_path(path p) noexcept { return (mask_of(p) & int8_paths) != 0; }
 
 namespace detail {
 

@@ -1,7 +1,8 @@
 // anybit/kernels/int8_args.hpp — the contract between the GEMM driver and the int8 micro-kernels.
 //
 // Operands, with K padded with zero bytes to k_groups * 4:
-//   A: activation codes as unsigned bytes, row r at a + r * a_row_stride (a_row_stride >= 4 * k_groups).
+//   A: activation codes as unsigned bytes, row r at a + r * a_row_stride (a_row_stride >= 4 * k_groups
+//      and a multiple of 8: kernels may read two groups at once, past an odd last one).
 //   W: signed bytes in panels of 8 output columns; group g (4 consecutive k) of column 8 * panel + l
 //      is the 4 bytes at w + panel * w_panel_stride + g * 32 + l * 4 (w_panel_stride = 32 * k_groups).
 // Result (overwritten, int64): c[r * c_row_stride + x] = sum_k A[r][k] * W[x][k], for r < rows,
@@ -11,6 +12,7 @@
 // high nibbles of A separately, so vpmaddubsw's 16-bit pair sums cannot saturate. Without
 // split, up to i16_groups groups of pair sums may be added in int16 before widening (the
 // driver's bound keeps them below 2^15), saving a vpmaddwd per group for narrow codes.
+// (split and i16_groups concern vpmaddubsw only: vpdpbusd has no int16 stage and ignores them.)
 #pragma once
 
 #include <cstddef>
