@@ -5,7 +5,7 @@
 // pair sums fit before widening (AVX2), or not on the widths at all (VNNI). Rates are effective
 // GOPS at 1024^3, 1 thread. On AVX2 this puts the crossover at about 3 plane pairs (W1A2 and
 // W2A1 bit-serial, W2A2 int8), as research/perf-anchors.md section 3 predicts (P* ~ 3.3); with
-// AVX-512 (VPOPCNTDQ against VNNI) at about 4.
+// AVX-512 (VPOPCNTDQ against VNNI) at about 5 (W2A2, W4A1, W1A4 bit-serial; W2A3 int8).
 #pragma once
 
 #include <cstddef>
@@ -18,7 +18,7 @@ namespace anybit::detail {
 /// Effective GOPS of one plane pair (W1A1) for a bit-serial path, or of the int8 path.
 inline double calibrated_rate(path p) {
   switch (p) {
-    case path::avx512: return 2300.0;  // research/perf-anchors.md, Intel AVX-512 VPOPCNTDQ probe
+    case path::avx512: return 3400.0;  // gemm_bench bitserial/avx512/W1A1/1024x1024x1024, AMD EPYC Zen 5 (3389-3534)
     case path::avx512bw: return 955.0;  // research/perf-anchors.md, AVX-512BW lookup probe (Gbinop/s / 2)
     case path::avx2: return 560.0;     // gemm_bench bitserial/avx2/W1A1/1024x1024x1024, AMD EPYC
     case path::neon: return 100.0;     // not yet measured on hardware: a guess, ordering only
