@@ -330,27 +330,22 @@ class integer_model {
       gemm_workspace& ws = images == chunk ? scratch.full : scratch.tail;
       const std::uint8_t* xs = x + first * in_size;
       const activation_quant aq = layer.input_grid.quant();
-      // conv2d and gemm pack the codes as their path reads them (bytes or bit-planes) into ws.
-      const auto run_float = [&](float* out) {
+      // conv2d and gemm pack the codes as their path reads them (bytes or bit-planes) into ws;
+      // `output` is (float* y) or (code_output q, std::uint8_t* y).
+      const auto run = [&](auto... output) {
         if (conv) {
-          conv2d(xs, a_bits, aq, pad_code(layer), conv_shape(layer, images), w, layer.quant, layer.stage, out, ctx, ws);
+          conv2d(xs, a_bits, aq, pad_code(layer), conv_shape(layer, images), w, layer.quant, layer.stage, output..., ctx, ws);
         } else {
-          gemm(xs, images, in_size, a_bits, aq, w, layer.quant, layer.stage, out, n_out, ctx, ws);
+          gemm(xs, images, in_size, a_bits, aq, w, layer.quant, layer.stage, output..., n_out, ctx, ws);
         }
       };
       if (layer.output_grid) {
-        const code_output q = layer.output_grid->output();
-        std::uint8_t* out = y + first * out_size;
-        if (conv) {
-          conv2d(xs, a_bits, aq, pad_code(layer), conv_shape(layer, images), w, layer.quant, layer.stage, q, out, ctx, ws);
-        } else {
-          gemm(xs, images, in_size, a_bits, aq, w, layer.quant, layer.stage, q, out, n_out, ctx, ws);
-        }
+        run(layer.output_grid->output(), y + first * out_size);
       } else if (positions == 1) {
-        run_float(logits + first * out_size);
+        run(logits + first * out_size);
       } else {  // a last conv2d: positions x channels per image, logits want channels x positions
         if (channels_last_.size() < images * out_size) channels_last_.resize(images * out_size);
-        run_float(channels_last_.data());
+        run(channels_last_.data());
         for (std::size_t b = 0; b < images; ++b) {
           float* out = logits + (first + b) * out_size;
           const float* in = channels_last_.data() + b * out_size;
