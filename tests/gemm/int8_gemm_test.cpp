@@ -264,7 +264,7 @@ TEST_CASE("the mask forces either x86 int8 path, and avx512_int8 wins when both 
   const auto wt = bitplane_tensor<>::from_codes(wc.data(), n, k, 8);
   const packed_weights w(wt);
   for (path p : {path::avx512_int8, path::avx2_int8}) {
-    ctx.allowed = all_paths & ~(int8_paths & ~mask_of(p));
+    ctx.allowed = all_paths & ~(byte_paths & ~mask_of(p));  // the lookup path would take this small M
     std::vector<std::int64_t> c(m * n);
     gemm_sums(a, w, c.data(), n, ctx);
     CHECK(ctx.last_path == p);

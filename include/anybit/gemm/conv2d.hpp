@@ -226,8 +226,8 @@ void conv2d_impl(const std::uint8_t* x, int a_bits, const activation_quant& aq, 
                               s.out_channels, " x ", s.k()));
   }
   if (s.positions() * s.k() != 0 && x == nullptr) throw shape_error("anybit: conv2d input pointer is null");
-  // The path decides the form of the im2col rows: bytes for int8, bit-planes for bit-serial.
-  if (is_int8_path(choose_path(w.bits(), a_bits, s.positions(), ctx))) {
+  // The path decides the form of the im2col rows: bytes for int8 and lookup, bit-planes for bit-serial.
+  if (is_byte_path(choose_path(w.bits(), a_bits, s.positions(), ctx, w.k()))) {
     im2col_bytes(x, a_bits, pad_code, s, ws.bytes, ctx);
     return quantized_gemm(ws.bytes, aq, w, wq, out, y, s.out_channels, ctx, writer);
   }

@@ -25,6 +25,7 @@ inline double calibrated_rate(path p) {
     case path::avx512_int8: return 650.0;  // gemm_bench int8/avx512_int8/W4A4/1024x1024x1024, AMD EPYC (Zen 5, VNNI)
     case path::avx2_int8: return 200.0;  // gemm_bench int8/avx2_int8/W4A4/1024x1024x1024, AMD EPYC (int16 sums)
     case path::neon_int8: return 25.0;   // not yet measured on hardware: a guess, ordering only
+    case path::avx512_lut: return 780.0;  // A <= 4 (see estimated_cost), scaled as below
     case path::scalar: return 40.0;
     case path::reference: return 1.0;
   }
@@ -33,11 +34,28 @@ inline double calibrated_rate(path p) {
 
 /// Relative time of one MAC at widths (w_bits, a_bits) on path p, for a GEMM of `rows` rows.
 /// The int8 paths slow down for a GEMV (bytes of weights and per-call unpacking are no longer
-/// amortised over rows: measured 67-100 vs 200-240 GOPS on AVX2, 90-127 vs 650 with VNNI);
-/// bit-serial rates are taken as constant.
+/// amortised over rows: measured 67-100 vs 200-240 GOPS on AVX2, 90-127 vs 650 with VNNI).
+/// So does bit-serial avx512: each weight plane is streamed for a single row.
+///
+/// The avx512_lut and the avx512 GEMV terms were measured on an Intel Xeon (2026-12-02, AMX
+/// machine: bitserial/avx512 W1A1 1024^3 1096 GOPS) and are scaled here to the rates above
+/// (x 3400 / 1096): lut W1..W8 at 1x4096x4096 gave 250 per plane for A <= 4, 200 for A = 8,
+/// about the same at 64 rows; bit-serial GEMVs fit W * (A * 1.3 / 1096 + 1 / 769).
 inline double estimated_cost(path p, int w_bits, int a_bits, std::size_t rows) {
   const double row_factor = static_cast<double>(rows) / (static_cast<double>(rows) + 1.7);
+  const auto r = static_cast<double>(rows);
   if (p == path::neon_int8) return 1.0 / (calibrated_rate(p) * row_factor);
+  if (p == path::avx512_lut) {
+    // One lookup per weight plane and k-group per table (two tables when A > 4); rows share
+    // none of it, and many rows' tables no longer stay in L1 (64 rows lost to avx512_int8).
+    return w_bits * (a_bits > 4 ? 1.25 : 1.0) * (1.0 + r / 64) / calibrated_rate(p);
+  }
+  if (p == path::avx512) {
+    // A GEMV streams every weight plane for one row, and its A passes over the plane no longer
+    // share the tile's weight loads.
+    const double stream = 3400.0 / 1096 * 769;
+    return w_bits * (a_bits * (1 + 0.3 / r) / calibrated_rate(p) + 1 / (stream * r));
+  }
   if (p == path::avx512_int8) {
     // vpdpbusd has no int16 stage, so the widths do not matter; a GEMV is bound by the weight
     // bytes it streams: int8/avx512_int8/W*/1x4096x4096 measured 90-127 GOPS.

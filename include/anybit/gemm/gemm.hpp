@@ -17,6 +17,7 @@
 #include "anybit/gemm/context.hpp"
 #include "anybit/gemm/cost_model.hpp"
 #include "anybit/gemm/int8_gemm.hpp"
+#include "anybit/gemm/lut_gemv.hpp"
 #include "anybit/gemm/output_stage.hpp"
 #include "anybit/gemm/pack_activations.hpp"
 #include "anybit/gemm/packed_weights.hpp"
@@ -26,27 +27,48 @@
 
 namespace anybit {
 
-/// The path gemm runs for these widths and rows: the cheapest allowed, supported one by the
-/// cost model (the int8 candidate is the fastest int8 kernel allowed: avx512_int8 over avx2_int8).
-inline path choose_path(int w_bits, int a_bits, std::size_t rows, const gemm_context& ctx) {
+/// The path gemm runs for these widths, rows and K: the cheapest allowed, supported one by the
+/// cost model among the fastest bit-serial kernel, the fastest int8 kernel (avx512_int8 over
+/// avx2_int8) and the lookup path (which takes K up to lut_max_k; k = 0 when K is not known).
+inline path choose_path(int w_bits, int a_bits, std::size_t rows, const gemm_context& ctx, std::size_t k = 0) {
   const path_mask usable = ctx.allowed & supported_paths();
-  const detail::int8_kernel* k = detail::usable_int8_kernel(ctx.allowed);
-  if (k != nullptr && (usable & ~int8_paths) == 0) return k->which;
-  const path serial = choose_bitserial_path(ctx);  // throws, naming the masks, when nothing is usable
-  return k != nullptr && detail::estimated_cost(k->which, w_bits, a_bits, rows) < detail::estimated_cost(serial, w_bits, a_bits, rows)
-             ? k->which
-             : serial;
+  path best = path::reference;
+  double best_cost = 0;
+  bool found = false;
+  const auto consider = [&](path p) {
+    const double cost = detail::estimated_cost(p, w_bits, a_bits, rows);
+    if (!found || cost < best_cost) best = p, best_cost = cost, found = true;
+  };
+  if (usable & ~byte_paths) consider(choose_bitserial_path(ctx));
+  if (const detail::int8_kernel* k8 = detail::usable_int8_kernel(ctx.allowed)) consider(k8->which);
+  if ((usable & mask_of(path::avx512_lut)) != 0 && k <= lut_max_k) consider(path::avx512_lut);
+  return found ? best : choose_bitserial_path(ctx);  // throws, naming the masks, when nothing is usable
 }
 
-/// Whether path p is an int8 path (codes as bytes) rather than a bit-serial one.
+/// Whether path p is an int8 path (codes as bytes, multiplied).
 constexpr bool is_int8_path(path p) noexcept { return (mask_of(p) & int8_paths) != 0; }
+/// Whether path p reads activations as bytes (an int8 path or the lookup path) rather than planes.
+constexpr bool is_byte_path(path p) noexcept { return (mask_of(p) & byte_paths) != 0; }
 
 namespace detail {
+
+/// Exact sums of byte activations x w into sink, on the byte path choose_path picks.
+template <class Sink>
+void byte_sums(const byte_activations& a, const packed_weights_view& w, Sink& sink, gemm_context& ctx) {
+#if ANYBIT_X86_KERNELS
+  if (choose_path(w.bits(), a.bits(), a.rows(), ctx, w.k()) == path::avx512_lut) return lut_byte_sums(a, w, sink, ctx);
+#endif
+  int8_byte_sums(a, w, sink, ctx);
+}
 
 /// Exact sums of a x w into sink, on the path choose_path picks.
 template <class Sink>
 void integer_sums(const bitplane_view& a, const packed_weights_view& w, Sink& sink, gemm_context& ctx) {
-  if (is_int8_path(choose_path(w.bits(), a.bits(), a.rows(), ctx))) return int8_sums(a, w, sink, ctx);
+  if (is_byte_path(choose_path(w.bits(), a.bits(), a.rows(), ctx, w.k()))) {
+    byte_activations bytes;
+    unpack_planes(a, bytes, ctx);
+    return byte_sums(bytes, w, sink, ctx);
+  }
   bitserial_sums(a, w, sink, ctx);
 }
 
@@ -117,7 +139,7 @@ void quantized_gemm(const bitplane_view& a, const activation_quant& aq, const pa
   integer_sums(a, w, sink, ctx);
 }
 
-/// As above from byte activations, on the int8 path (the caller chose it: choose_path).
+/// As above from byte activations, on a byte path (the caller chose one: choose_path).
 template <class Writer>
 void quantized_gemm(const byte_activations& a, const activation_quant& aq, const packed_weights_view& w,
                     const weight_quant& wq, const output_stage& out, const void* y, std::size_t ldy, gemm_context& ctx,
@@ -130,7 +152,7 @@ void quantized_gemm(const byte_activations& a, const activation_quant& aq, const
   check_quantized(aq, w, wq, out);
   const dequantizer dq(aq, wq, out, w, a.row_sums(), byte_avx2(ctx));
   stage_sink<Writer> sink{dq, writer};
-  int8_byte_sums(a, w, sink, ctx);
+  byte_sums(a, w, sink, ctx);
 }
 
 // Codes (rows x w.k(), row stride ld) packed the way the chosen path reads them, into ws.
@@ -140,7 +162,7 @@ void codes_gemm(const std::uint8_t* codes, std::size_t rows, std::size_t ld, int
                 std::size_t ldy, gemm_context& ctx, gemm_workspace& ws, Writer writer) {
   check_bits(a_bits);
   check_output(w, rows, ldy, y, ctx);
-  if (is_int8_path(choose_path(w.bits(), a_bits, rows, ctx))) {
+  if (is_byte_path(choose_path(w.bits(), a_bits, rows, ctx, w.k()))) {
     copy_codes(codes, rows, w.k(), ld, a_bits, ws.bytes, ctx);
     return quantized_gemm(ws.bytes, aq, w, wq, out, y, ldy, ctx, writer);
   }
@@ -151,7 +173,7 @@ void codes_gemm(const std::uint8_t* codes, std::size_t rows, std::size_t ld, int
 }  // namespace detail
 
 /// Exact int64 sums of code products, c[m * ldc + n] = sum_k qa(m, k) * qw(n, k), on the path
-/// choose_path picks (bit-serial or int8): the raw form every output stage starts from.
+/// choose_path picks (bit-serial, int8 or lookup): the raw form every output stage starts from.
 inline void gemm_sums(const bitplane_view& a, const packed_weights_view& w, std::int64_t* c, std::size_t ldc,
                       gemm_context& ctx) {
   detail::check_gemm_shapes(a, w, ldc, c, ctx);

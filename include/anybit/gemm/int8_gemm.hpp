@@ -115,7 +115,7 @@ inline const int8_panels& int8_form(const packed_weights_view& w, bool unsigned_
     scratch = std::make_unique<int8_panels>(w, unsigned_bytes);
     return *scratch;
   }
-  const auto slot = static_cast<std::size_t>(w.bits() - 1);
+  const std::size_t slot = derived_forms::int8_slot + static_cast<std::size_t>(w.bits() - 1);
   std::call_once(forms->once[slot], [&] { forms->form[slot] = std::make_shared<const int8_panels>(w, unsigned_bytes); });
   return *static_cast<const int8_panels*>(forms->form[slot].get());
 }
