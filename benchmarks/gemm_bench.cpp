@@ -14,6 +14,7 @@
 //   openblas_sgemm  cblas_sgemm on float copies of the same codes (when OpenBLAS is found).
 //   pack            quantize_activations: M x K floats to A-bit planes (the run-time packing
 //                   every layer pays); Gcodes = codes packed per second, not a GEMM rate.
+//   pack_codes      pack_activations: M x K uint8 codes to A-bit planes; Gcodes as for pack.
 // GOPS = effective 2*M*N*K operations per second for every GEMM. Each benchmark checks its
 // result once before timing (sampled rows against the reference) and fails loudly otherwise.
 #include <anybit/anybit.hpp>
@@ -136,6 +137,27 @@ void pack(benchmark::State& state, path p, int ab, shape s) {
       benchmark::Counter(static_cast<double>(s.m * s.k) * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 
+void pack_codes(benchmark::State& state, path p, int ab, shape s) {
+  const auto codes = random_codes(s.m * s.k, ab, 8);
+  gemm_context ctx;
+  ctx.allowed = mask_of(p);
+  bitplane_tensor<> out(s.m, s.k, ab);
+  pack_activations(codes.data(), s.m, s.k, s.k, ab, out, ctx);
+  const auto expected = bitplane_tensor<>::from_codes(codes.data(), s.m, s.k, ab);
+  for (std::size_t i = 0; i < codes.size(); i += 101) {  // sampled codes against the codec
+    if (out.view().code(i / s.k, i % s.k) != expected.view().code(i / s.k, i % s.k)) {
+      return state.SkipWithError("packed code differs from the codec");
+    }
+  }
+  for (auto _ : state) {
+    pack_activations(codes.data(), s.m, s.k, s.k, ab, out, ctx);
+    benchmark::DoNotOptimize(out.plane_row(0, 0));
+    benchmark::ClobberMemory();
+  }
+  state.counters["Gcodes"] =
+      benchmark::Counter(static_cast<double>(s.m * s.k) * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+
 #if ANYBIT_BENCH_OPENBLAS
 void openblas_sgemm(benchmark::State& state, shape s) {
   // 4-bit codes keep every partial sum below 2^24, so float is exact and checkable; the values
@@ -175,11 +197,12 @@ const bool registered = [] {
     if (!(supported_paths() & mask_of(p)) || k == nullptr) continue;
     const shape tile{static_cast<std::size_t>(k->mr), static_cast<std::size_t>(k->np) * 8, 4096};
     benchmark::RegisterBenchmark(name("roofline", path_name(p), 1, 1, tile).c_str(), roofline, p);
-    if (p == path::avx2 || p == path::scalar) {
+    if (p == path::avx512 || p == path::avx2 || p == path::scalar) {  // avx512: the AVX-512BW packer
       for (int ab : widths) {
         const shape s{64, 0, 1024};
-        benchmark::RegisterBenchmark(("pack/" + std::string(path_name(p)) + "/A" + std::to_string(ab) + "/64x1024").c_str(),
-                                     pack, p, ab, s);
+        const std::string suffix = std::string(path_name(p)) + "/A" + std::to_string(ab) + "/64x1024";
+        benchmark::RegisterBenchmark(("pack/" + suffix).c_str(), pack, p, ab, s);
+        benchmark::RegisterBenchmark(("pack_codes/" + suffix).c_str(), pack_codes, p, ab, s);
       }
     }
     for (shape s : shapes) {

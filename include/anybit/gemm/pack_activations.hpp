@@ -3,8 +3,10 @@
 // From codes (uint8, row-major with stride ld) or from floats, quantized with quantize_code
 // (quant/affine.hpp: the same function training's fake quantization uses). The output tensor
 // is reused when its shape and width already match, so a layer packs without allocating.
-// Paths follow ctx.allowed: avx2 on x86 when allowed and supported, else the portable packer
-// (reference = the bit-plane codec itself). Every path gives identical planes.
+// Paths follow ctx.allowed: on x86 the AVX-512BW packer when avx512 or avx512bw is allowed and
+// supported (floats go straight to planes, no code bytes), else avx2 when allowed and supported,
+// else the portable packer (reference = the bit-plane codec itself). Every path gives identical
+// planes.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +18,7 @@
 #include "anybit/gemm/context.hpp"
 #include "anybit/gemm/quantization.hpp"
 #include "anybit/kernels/pack_avx2.hpp"
+#include "anybit/kernels/pack_avx512.hpp"
 #include "anybit/kernels/pack_scalar.hpp"
 #include "anybit/quant/affine.hpp"
 #include "anybit/tensor/bitplane_tensor.hpp"
@@ -35,6 +38,9 @@ struct packer {
 inline packer choose_packer(const gemm_context& ctx) {
   const path_mask usable = ctx.allowed & supported_paths();
 #if ANYBIT_X86_KERNELS
+  if ((usable & (mask_of(path::avx512) | mask_of(path::avx512bw))) && cpu().avx512bw) {
+    return {path::avx512bw, kernels::avx512bw::pack_row, kernels::avx512bw::quantize_row};
+  }
   if ((usable & mask_of(path::avx2)) && cpu().fma) return {path::avx2, kernels::avx2::pack_row, kernels::avx2::quantize_row};
 #endif
   if (usable & (mask_of(path::scalar) | mask_of(path::neon) | mask_of(path::avx512) | mask_of(path::avx2))) {
@@ -102,6 +108,14 @@ inline void quantize_activations(const float* x, std::size_t rows, std::size_t c
   const detail::packer pk = detail::choose_packer(ctx);
   const float inv = quantization_inverse_scale(q.scale), top = static_cast<float>(max_code(bits));
 #if ANYBIT_X86_KERNELS
+  if (pk.which == path::avx512bw) {  // every width fused: floats to plane words, no code bytes
+    const bitplane_view v = out.view();
+    for (std::size_t r = 0; r < rows; ++r) {
+      kernels::avx512bw::quantize_pack_row(x + r * ld, cols, inv, q.zero_point, bits, out.plane_row(0, r), v.plane_stride(),
+                                           v.words_per_row());
+    }
+    return;
+  }
   if (pk.which == path::avx2 && bits == 1) {  // the binary-activation hot case: no code bytes at all
     for (std::size_t r = 0; r < rows; ++r) {
       kernels::avx2::quantize_pack_row_1bit(x + r * ld, cols, inv, q.zero_point, out.plane_row(0, r), out.view().words_per_row());
