@@ -10,12 +10,12 @@
 //     flush(c, acc, shift, add);     // c[lane] (+)= count(lane) << shift: stores when !add
 //   };
 //   constexpr int mr, np;            // the largest tile: rows x weight panels
-// so the same loop becomes AVX2, AVX-512, NEON or scalar code (the Highway way of writing
-// multi-ISA code once). The loop broadcasts one activation word, ANDs it with the same word of
-// 8 interleaved weight columns and counts per 64-bit lane: no horizontal sums. Counters may be
-// narrow (bytes on AVX2 and NEON, cheaper per step) and are flushed into the 64-bit tile, with
-// the plane pair's shift i + j, every flush_every steps; the first flush stores, so the tile is
-// never zeroed first.
+// so the same loop becomes AVX2, AVX-512BW, NEON or scalar code (the Highway way of writing
+// multi-ISA code once; the VPOPCNTDQ kernel, avx512.hpp, keeps a loop of its own). The loop
+// broadcasts one activation word, ANDs it with the same word of 8 interleaved weight columns
+// and counts per 64-bit lane: no horizontal sums. Counters may be narrow (bytes on AVX2 and
+// NEON, cheaper per step) and are flushed into the 64-bit tile, with the plane pair's shift
+// i + j, every flush_every steps; the first flush stores, so the tile is never zeroed first.
 
 template <int R, int P>
 inline void bitserial_tile(const tile_args& t, const std::uint64_t* a_rows, std::int64_t* c_rows) {
