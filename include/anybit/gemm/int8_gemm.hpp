@@ -16,7 +16,6 @@
 #include <ios>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "anybit/core/aligned_buffer.hpp"
@@ -110,14 +109,7 @@ inline const int8_kernel* usable_int8_kernel(path_mask allowed) {
 /// a bare view gets a private copy in `scratch`. One panel format per build (see above).
 inline const int8_panels& int8_form(const packed_weights_view& w, bool unsigned_bytes,
                                     std::unique_ptr<int8_panels>& scratch) {
-  derived_forms* forms = w.forms();
-  if (forms == nullptr) {
-    scratch = std::make_unique<int8_panels>(w, unsigned_bytes);
-    return *scratch;
-  }
-  const std::size_t slot = derived_forms::int8_slot + static_cast<std::size_t>(w.bits() - 1);
-  std::call_once(forms->once[slot], [&] { forms->form[slot] = std::make_shared<const int8_panels>(w, unsigned_bytes); });
-  return *static_cast<const int8_panels*>(forms->form[slot].get());
+  return derived_form(w, derived_forms::int8_slot, scratch, unsigned_bytes);
 }
 
 /// Sums of byte activations x w into sink, on the fastest int8 path ctx allows (the caller

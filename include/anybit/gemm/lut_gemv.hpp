@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <ios>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "anybit/core/aligned_buffer.hpp"
@@ -72,14 +71,7 @@ struct lut_weights {
 /// The lookup layout of w, built once per packed_weights and nested width (thread-safe); a bare
 /// view gets a private copy in `scratch`.
 inline const lut_weights& lut_form(const packed_weights_view& w, std::unique_ptr<lut_weights>& scratch) {
-  derived_forms* forms = w.forms();
-  if (forms == nullptr) {
-    scratch = std::make_unique<lut_weights>(w);
-    return *scratch;
-  }
-  const std::size_t slot = derived_forms::lut_slot + static_cast<std::size_t>(w.bits() - 1);
-  std::call_once(forms->once[slot], [&] { forms->form[slot] = std::make_shared<const lut_weights>(w); });
-  return *static_cast<const lut_weights*>(forms->form[slot].get());
+  return derived_form(w, derived_forms::lut_slot, scratch);
 }
 
 /// Sums of byte activations x w into sink on the avx512_lut path (the caller checked K and that
@@ -106,8 +98,8 @@ void lut_byte_sums(const byte_activations& a, const packed_weights_view& w, Sink
     for (std::size_t g = p_begin / panels_per_group; g < ceil_div(p_end, panels_per_group); ++g) {
       const std::size_t n0 = g * lut::group_columns, cols = std::min(lut::group_columns, w.cols() - n0);
       for (std::size_t m = 0; m < a.rows(); ++m) {
+        const std::uint8_t* t = tables.data() + m * row_tables;
         for (int j = 0; j < lw.bits; ++j) {
-          const std::uint8_t* t = tables.data() + m * row_tables;
           high ? lut::group_sums<true>(t, lw.plane_group(j, g), lw.steps, sums)
                : lut::group_sums<false>(t, lw.plane_group(j, g), lw.steps, sums);
           for (std::size_t c = 0; c < cols; ++c) row[c] = (j == 0 ? 0 : row[c]) + (std::int64_t{sums[c]} << j);

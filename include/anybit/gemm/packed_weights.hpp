@@ -95,6 +95,26 @@ class packed_weights_view {
   std::size_t k_words_;
 };
 
+namespace detail {
+
+/// Kernel format Form of w (constructed as Form(w, args...)), built once per packed_weights and
+/// nested width in slot first_slot + width - 1 of its derived forms (thread-safe); a bare view
+/// gets a private copy in `scratch`.
+template <class Form, class... Args>
+const Form& derived_form(const packed_weights_view& w, std::size_t first_slot, std::unique_ptr<Form>& scratch,
+                         const Args&... args) {
+  derived_forms* forms = w.forms();
+  if (forms == nullptr) {
+    scratch = std::make_unique<Form>(w, args...);
+    return *scratch;
+  }
+  const std::size_t slot = first_slot + static_cast<std::size_t>(w.bits() - 1);
+  std::call_once(forms->once[slot], [&] { forms->form[slot] = std::make_shared<const Form>(w, args...); });
+  return *static_cast<const Form*>(forms->form[slot].get());
+}
+
+}  // namespace detail
+
 class packed_weights {
  public:
   /// Packs N x K row-major weight codes of `bits` bits (each must be < 2^bits).
