@@ -6,8 +6,8 @@
 //   bitserial       bitserial_gemm forced to that path.
 //   int8            gemm_sums forced to one int8 path (codes as bytes: avx512_int8 vpdpbusd,
 //                   avx2_int8 vpmaddubsw, neon_int8), one line per int8 path this CPU runs.
-//   lut             gemm_sums forced to the lookup path (avx512_lut: activation tables, weight
-//                   nibbles as indices), at the few-row shapes it is for.
+//   lut             gemm_sums forced to a lookup path (activation tables, weight nibbles as
+//                   indices), one line per lookup path this CPU runs, at the few-row shapes.
 //   auto            gemm_sums with every path allowed: the cost model's choice.
 //   nested          as bitserial, with weights packed at 8 bits used through their top W planes
 //                   (compare with the bitserial line of the same W, A and shape).
@@ -238,9 +238,10 @@ const bool registered = [] {
                                        mask_of(k8.which), false, wb, ab, s, 1, false)
               ->Unit(benchmark::kMillisecond);
         }
-        if ((supported_paths() & mask_of(path::avx512_lut)) && s.m <= 64) {
-          benchmark::RegisterBenchmark(name("lut", path_name(path::avx512_lut), wb, ab, s).c_str(), integer_gemm,
-                                       mask_of(path::avx512_lut), false, wb, ab, s, 1, false)
+        for (path p : all_path_values) {  // the lookup paths: byte paths that are not int8
+          if (!(supported_paths() & mask_of(p) & byte_paths & ~int8_paths) || s.m > 64) continue;
+          benchmark::RegisterBenchmark(name("lut", path_name(p), wb, ab, s).c_str(), integer_gemm, mask_of(p), false, wb,
+                                       ab, s, 1, false)
               ->Unit(benchmark::kMillisecond);
         }
         benchmark::RegisterBenchmark(name("auto", "auto", wb, ab, s).c_str(), integer_gemm, all_paths, false, wb, ab, s, 1,
