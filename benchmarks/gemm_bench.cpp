@@ -18,28 +18,29 @@
 // GOPS = effective 2*M*N*K operations per second for every GEMM. Each benchmark checks its
 // result once before timing (sampled rows against the reference) and fails loudly otherwise.
 #include <anybit/anybit.hpp>
+#include <anybit/core/aligned_buffer.hpp>
 #include <anybit/gemm/bitserial_gemm.hpp>
 #include <anybit/gemm/gemm.hpp>
 #include <anybit/gemm/pack_activations.hpp>
-#include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "bench_case.hpp"
 
 #if ANYBIT_BENCH_OPENBLAS
 #include <cblas.h>
 #endif
 
-namespace {
+namespace anybit_bench {
 
 using namespace anybit;
 
-struct shape {
-  std::size_t m, n, k;
-};
-constexpr shape shapes[] = {{1024, 1024, 1024}, {64, 1024, 1024}, {1, 4096, 4096}};
+namespace {
 
 std::vector<std::uint8_t> random_codes(std::size_t count, int bits, unsigned seed) {
   std::mt19937 rng(seed);
@@ -48,147 +49,152 @@ std::vector<std::uint8_t> random_codes(std::size_t count, int bits, unsigned see
   return codes;
 }
 
-std::string name(const char* family, const char* path, int w, int a, shape s) {
-  return std::string(family) + "/" + path + "/W" + std::to_string(w) + "A" + std::to_string(a) + "/" +
-         std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k);
-}
-
-void set_gops(benchmark::State& state, double ops_per_iteration) {
-  state.counters["GOPS"] =
-      benchmark::Counter(ops_per_iteration * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
-}
+}  // namespace
 
 // One full mr x np tile, W1A1, K = 64 words (4096 codes): operands of a few KiB, all in L1.
-void roofline(benchmark::State& state, path p) {
+bench_case roofline_case(path p, std::size_t repeats) {
+  struct data {
+    std::vector<std::int64_t> c;
+    kernels::tile_args t;
+    const detail::bitserial_kernel* k;
+    std::unique_ptr<packed_weights> w;
+  };
   const auto* k = detail::find_kernel(p);
   const std::size_t k_words = 64, kc = k_words * 64;
   const std::size_t rows = static_cast<std::size_t>(k->mr), cols = static_cast<std::size_t>(k->np) * kernels::panel_width;
   const auto ac = random_codes(rows * kc, 1, 1), wc = random_codes(cols * kc, 1, 2);
-  const auto a = bitplane_tensor<1>::from_codes(ac.data(), rows, kc);
+  const auto a = std::make_shared<bitplane_tensor<1>>(bitplane_tensor<1>::from_codes(ac.data(), rows, kc));
   const auto wt = bitplane_tensor<1>::from_codes(wc.data(), cols, kc);
-  const packed_weights w(wt);
-  std::vector<std::int64_t> c(rows * cols), expected(rows * cols);
-  const kernels::tile_args t{a.plane_row(0, 0), a.words_per_row(), a.plane_stride(), 1, w.view().data(),
-                             w.view().panel_stride(), w.view().plane_stride(), 1, k_words, k->mr, k->np, c.data(), cols};
-  k->run(t);
-  reference::gemm(a, wt, expected.data(), cols);
-  if (c != expected) return state.SkipWithError("roofline tile differs from the reference");
-  for (auto _ : state) {
-    k->run(t);
-    benchmark::DoNotOptimize(c.data());
-    benchmark::ClobberMemory();
-  }
-  set_gops(state, 2.0 * static_cast<double>(rows * cols * kc));
+  auto d = std::make_shared<data>();
+  d->c.resize(rows * cols);
+  d->k = k;
+  d->w = std::make_unique<packed_weights>(wt);
+  d->t = kernels::tile_args{a->plane_row(0, 0), a->words_per_row(), a->plane_stride(), 1, d->w->view().data(),
+                            d->w->view().panel_stride(), d->w->view().plane_stride(), 1, k_words, k->mr, k->np,
+                            d->c.data(), cols};
+  k->run(d->t);
+  std::vector<std::int64_t> expected(rows * cols);
+  reference::gemm(*a, wt, expected.data(), cols);
+  if (d->c != expected) return bench_case::failed("roofline tile differs from the reference");
+  bench_case c;
+  c.run = [d, a, repeats] {
+    for (std::size_t r = 0; r < repeats; ++r) d->k->run(d->t);
+    benchmark::DoNotOptimize(d->c.data());
+  };
+  c.ops = 2.0 * static_cast<double>(rows * cols * kc * repeats);
+  c.label = path_name(p);
+  return c;
 }
 
-// bitserial_gemm on one path, or gemm_sums (int8 / auto): the same exact int64 sums either way.
-// nested: the weights are packed at 8 bits and used through their top wb planes.
-void integer_gemm(benchmark::State& state, path_mask allowed, bool bitserial_only, int wb, int ab, shape s,
-                  int threads, bool nested) {
+bench_case gemm_case(path_mask allowed, bool bitserial_only, int wb, int ab, shape s, int threads, bool nested) {
   const auto ac = random_codes(s.m * s.k, ab, 3), wc8 = random_codes(s.n * s.k, 8, 4);
   std::vector<std::uint8_t> wc(wc8.size());
   for (std::size_t i = 0; i < wc.size(); ++i) wc[i] = static_cast<std::uint8_t>(wc8[i] >> (8 - wb));
-  const auto a = bitplane_tensor<>::from_codes(ac.data(), s.m, s.k, ab);
   const auto wt = bitplane_tensor<>::from_codes(wc.data(), s.n, s.k, wb);
-  const packed_weights native(wt), packed8 = packed_weights::from_codes(wc8.data(), s.n, s.k, 8);
-  const packed_weights_view w = nested ? packed8.top(wb) : native.view();
-  gemm_context ctx;
-  ctx.allowed = allowed;
-  ctx.threads = threads;
-  std::vector<std::int64_t> c(s.m * s.n);
-  const auto run = [&] { bitserial_only ? bitserial_gemm(a, w, c.data(), s.n, ctx) : gemm_sums(a, w, c.data(), s.n, ctx); };
-  run();
+  struct data {
+    bitplane_tensor<> a;
+    packed_weights native, packed8;
+    packed_weights_view w;
+    gemm_context ctx;
+    aligned_buffer<std::int64_t> c;  // 64-byte aligned like a real layer's output
+    data(bitplane_tensor<> a_, const bitplane_tensor<>& w_native, const std::uint8_t* codes8, shape s, int wb, bool nested)
+        : a(std::move(a_)), native(w_native), packed8(packed_weights::from_codes(codes8, s.n, s.k, 8)),
+          w(nested ? packed8.top(wb) : native.view()), c(s.m * s.n) {}
+  };
+  auto d = std::make_shared<data>(bitplane_tensor<>::from_codes(ac.data(), s.m, s.k, ab), wt, wc8.data(), s, wb, nested);
+  d->ctx.allowed = allowed;
+  d->ctx.threads = threads;
+  bench_case c;
+  c.run = [d, bitserial_only, n = s.n] {
+    bitserial_only ? bitserial_gemm(d->a, d->w, d->c.data(), n, d->ctx) : gemm_sums(d->a, d->w, d->c.data(), n, d->ctx);
+    benchmark::DoNotOptimize(d->c.data());
+  };
+  c.run();
   for (std::size_t row : {std::size_t{0}, s.m / 2, s.m - 1}) {  // sampled rows against the reference
     for (std::size_t col = 0; col < s.n; col += 7) {
-      if (c[row * s.n + col] != reference::bitserial_dot(a, row, wt, col)) {
-        return state.SkipWithError("gemm result differs from the reference");
+      if (d->c[row * s.n + col] != reference::bitserial_dot(d->a, row, wt, col)) {
+        return bench_case::failed("gemm result differs from the reference");
       }
     }
   }
-  state.SetLabel(path_name(ctx.last_path));
-  for (auto _ : state) {
-    run();
-    benchmark::DoNotOptimize(c.data());
-    benchmark::ClobberMemory();
-  }
-  set_gops(state, 2.0 * static_cast<double>(s.m * s.n * s.k));
+  c.ops = 2.0 * static_cast<double>(s.m * s.n * s.k);
+  c.label = path_name(d->ctx.last_path);
+  return c;
 }
 
-void pack(benchmark::State& state, path p, int ab, shape s) {
-  std::mt19937 rng(7);
-  std::vector<float> x(s.m * s.k);
-  for (auto& v : x) v = static_cast<float>(rng() % 2001) / 1000.0f - 1.0f;
-  const activation_quant q{2.0f / static_cast<float>(max_code(ab)), static_cast<float>(max_code(ab)) / 2.0f};
-  gemm_context ctx;
-  ctx.allowed = mask_of(p);
-  bitplane_tensor<> out(s.m, s.k, ab);
-  quantize_activations(x.data(), s.m, s.k, s.k, q, ab, out, ctx);
-  for (std::size_t i = 0; i < x.size(); i += 101) {  // sampled codes against quantize_code
-    if (out.view().code(i / s.k, i % s.k) != quantize_code(x[i], 1.0f / q.scale, q.zero_point, static_cast<float>(max_code(ab)))) {
-      return state.SkipWithError("packed code differs from quantize_code");
+bench_case pack_case(path_mask allowed, int ab, shape s, bool from_codes) {
+  struct data {
+    std::vector<float> x;
+    std::vector<std::uint8_t> codes;
+    bitplane_tensor<> out;
+    gemm_context ctx;
+  };
+  auto d = std::make_shared<data>(data{{}, {}, bitplane_tensor<>(s.m, s.k, ab), {}});
+  d->ctx.allowed = allowed;
+  bench_case c;
+  if (from_codes) {
+    d->codes = random_codes(s.m * s.k, ab, 8);
+    c.run = [d, s, ab] { pack_activations(d->codes.data(), s.m, s.k, s.k, ab, d->out, d->ctx); };
+    c.run();
+    const auto expected = bitplane_tensor<>::from_codes(d->codes.data(), s.m, s.k, ab);
+    for (std::size_t i = 0; i < d->codes.size(); i += 101) {  // sampled codes against the codec
+      if (d->out.view().code(i / s.k, i % s.k) != expected.view().code(i / s.k, i % s.k)) {
+        return bench_case::failed("packed code differs from the codec");
+      }
+    }
+  } else {
+    std::mt19937 rng(7);
+    d->x.resize(s.m * s.k);
+    for (auto& v : d->x) v = static_cast<float>(rng() % 2001) / 1000.0f - 1.0f;
+    const activation_quant q{2.0f / static_cast<float>(max_code(ab)), static_cast<float>(max_code(ab)) / 2.0f};
+    c.run = [d, s, ab, q] { quantize_activations(d->x.data(), s.m, s.k, s.k, q, ab, d->out, d->ctx); };
+    c.run();
+    for (std::size_t i = 0; i < d->x.size(); i += 101) {  // sampled codes against quantize_code
+      if (d->out.view().code(i / s.k, i % s.k) !=
+          quantize_code(d->x[i], 1.0f / q.scale, q.zero_point, static_cast<float>(max_code(ab)))) {
+        return bench_case::failed("packed code differs from quantize_code");
+      }
     }
   }
-  for (auto _ : state) {
-    quantize_activations(x.data(), s.m, s.k, s.k, q, ab, out, ctx);
-    benchmark::DoNotOptimize(out.plane_row(0, 0));
-    benchmark::ClobberMemory();
-  }
-  state.counters["Gcodes"] =
-      benchmark::Counter(static_cast<double>(s.m * s.k) * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
-}
-
-void pack_codes(benchmark::State& state, path p, int ab, shape s) {
-  const auto codes = random_codes(s.m * s.k, ab, 8);
-  gemm_context ctx;
-  ctx.allowed = mask_of(p);
-  bitplane_tensor<> out(s.m, s.k, ab);
-  pack_activations(codes.data(), s.m, s.k, s.k, ab, out, ctx);
-  const auto expected = bitplane_tensor<>::from_codes(codes.data(), s.m, s.k, ab);
-  for (std::size_t i = 0; i < codes.size(); i += 101) {  // sampled codes against the codec
-    if (out.view().code(i / s.k, i % s.k) != expected.view().code(i / s.k, i % s.k)) {
-      return state.SkipWithError("packed code differs from the codec");
-    }
-  }
-  for (auto _ : state) {
-    pack_activations(codes.data(), s.m, s.k, s.k, ab, out, ctx);
-    benchmark::DoNotOptimize(out.plane_row(0, 0));
-    benchmark::ClobberMemory();
-  }
-  state.counters["Gcodes"] =
-      benchmark::Counter(static_cast<double>(s.m * s.k) * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+  c.label = path_name(detail::choose_packer(d->ctx).which);
+  return c;
 }
 
 #if ANYBIT_BENCH_OPENBLAS
-void openblas_sgemm(benchmark::State& state, shape s) {
+bench_case openblas_case(shape s) {
+  struct data {
+    std::vector<float> a, w, c;
+  };
   // 4-bit codes keep every partial sum below 2^24, so float is exact and checkable; the values
   // do not change float speed.
   const auto ac = random_codes(s.m * s.k, 4, 5), wc = random_codes(s.n * s.k, 4, 6);
-  const std::vector<float> a(ac.begin(), ac.end()), w(wc.begin(), wc.end());
-  std::vector<float> c(s.m * s.n);
-  const auto run = [&] {
+  auto d = std::make_shared<data>(data{{ac.begin(), ac.end()}, {wc.begin(), wc.end()}, std::vector<float>(s.m * s.n)});
+  bench_case c;
+  c.run = [d, s] {
+    const int m = static_cast<int>(s.m), n = static_cast<int>(s.n), k = static_cast<int>(s.k);
     if (s.m == 1) {  // OpenBLAS is 3x faster on GEMV through sgemv than through sgemm
-      cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(s.n), static_cast<int>(s.k), 1.0f, w.data(),
-                  static_cast<int>(s.k), a.data(), 1, 0.0f, c.data(), 1);
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, d->w.data(), k, d->a.data(), 1, 0.0f, d->c.data(), 1);
     } else {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(s.m), static_cast<int>(s.n),
-                  static_cast<int>(s.k), 1.0f, a.data(), static_cast<int>(s.k), w.data(), static_cast<int>(s.k), 0.0f,
-                  c.data(), static_cast<int>(s.n));
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, d->a.data(), k, d->w.data(), k, 0.0f,
+                  d->c.data(), n);
     }
+    benchmark::DoNotOptimize(d->c.data());
   };
-  run();
+  c.run();
   for (std::size_t col = 0; col < s.n; col += 97) {
     double expected = 0;
-    for (std::size_t x = 0; x < s.k; ++x) expected += double{a[x]} * w[col * s.k + x];
-    if (static_cast<double>(c[col]) != expected) return state.SkipWithError("sgemm result differs from the loop");
+    for (std::size_t x = 0; x < s.k; ++x) expected += double{d->a[x]} * d->w[col * s.k + x];
+    if (static_cast<double>(d->c[col]) != expected) return bench_case::failed("sgemm result differs from the loop");
   }
-  for (auto _ : state) {
-    run();
-    benchmark::DoNotOptimize(c.data());
-    benchmark::ClobberMemory();
-  }
-  set_gops(state, 2.0 * static_cast<double>(s.m * s.n * s.k));
+  c.ops = 2.0 * static_cast<double>(s.m * s.n * s.k);
+  c.label = "openblas";
+  return c;
 }
 #endif
+
+namespace {
+
+constexpr shape shapes[] = {{1024, 1024, 1024}, {64, 1024, 1024}, {1, 4096, 4096}};
 
 const bool registered = [] {
   const int widths[] = {1, 2, 3, 4, 8};
@@ -196,36 +202,40 @@ const bool registered = [] {
     const auto* k = detail::find_kernel(p);
     if (!(supported_paths() & mask_of(p)) || k == nullptr) continue;
     const shape tile{static_cast<std::size_t>(k->mr), static_cast<std::size_t>(k->np) * 8, 4096};
-    benchmark::RegisterBenchmark(name("roofline", path_name(p), 1, 1, tile).c_str(), roofline, p);
+    register_timed(bench_name("roofline", path_name(p), 1, 1, tile), [p] { return roofline_case(p, 1); })
+        ->Unit(benchmark::kMicrosecond);
     if (p == path::avx512 || p == path::avx2 || p == path::scalar) {  // avx512: the AVX-512BW packer
       for (int ab : widths) {
         const shape s{64, 0, 1024};
         const std::string suffix = std::string(path_name(p)) + "/A" + std::to_string(ab) + "/64x1024";
-        benchmark::RegisterBenchmark(("pack/" + suffix).c_str(), pack, p, ab, s);
-        benchmark::RegisterBenchmark(("pack_codes/" + suffix).c_str(), pack_codes, p, ab, s);
+        for (bool codes : {false, true}) {
+          const std::string family = codes ? "pack_codes/" : "pack/";
+          benchmark::RegisterBenchmark((family + suffix).c_str(), [=](benchmark::State& state) {
+            const bench_case c = pack_case(mask_of(p), ab, s, codes);
+            timed(state, c);
+            set_rate(state, "Gcodes", static_cast<double>(s.m * s.k) / 1e9);
+          })->Unit(benchmark::kMicrosecond);
+        }
       }
     }
     for (shape s : shapes) {
       for (int wb : widths) {
         for (int ab : widths) {
-          benchmark::RegisterBenchmark(name("bitserial", path_name(p), wb, ab, s).c_str(), integer_gemm, mask_of(p), true,
-                                       wb, ab, s, 1, false)
-              ->Unit(benchmark::kMillisecond);
+          register_timed(bench_name("bitserial", path_name(p), wb, ab, s),
+                         [=] { return gemm_case(mask_of(p), true, wb, ab, s, 1, false); });
         }
       }
     }
     for (int wb : {1, 2, 4}) {
       for (shape s : shapes) {
-        benchmark::RegisterBenchmark(name("nested", path_name(p), wb, wb, s).c_str(), integer_gemm, mask_of(p), true, wb, wb,
-                                     s, 1, true)
-            ->Unit(benchmark::kMillisecond);
+        register_timed(bench_name("nested", path_name(p), wb, wb, s),
+                       [=] { return gemm_case(mask_of(p), true, wb, wb, s, 1, true); });
       }
     }
     // Thread scaling: the same GEMM on 2 threads (compare with the 1-thread line of this run).
     for (int wb : {1, 2}) {
-      benchmark::RegisterBenchmark((name("bitserial", path_name(p), wb, wb, shapes[0]) + "/threads:2").c_str(), integer_gemm,
-                                   mask_of(p), true, wb, wb, shapes[0], 2, false)
-          ->Unit(benchmark::kMillisecond)
+      register_timed(bench_name("bitserial", path_name(p), wb, wb, shapes[0]) + "/threads:2",
+                     [=] { return gemm_case(mask_of(p), true, wb, wb, shapes[0], 2, false); })
           ->UseRealTime();
     }
   }
@@ -234,29 +244,24 @@ const bool registered = [] {
       for (int ab : widths) {
         for (const auto& k8 : detail::compiled_int8_kernels()) {
           if (!(supported_paths() & mask_of(k8.which))) continue;
-          benchmark::RegisterBenchmark(name("int8", path_name(k8.which), wb, ab, s).c_str(), integer_gemm,
-                                       mask_of(k8.which), false, wb, ab, s, 1, false)
-              ->Unit(benchmark::kMillisecond);
+          register_timed(bench_name("int8", path_name(k8.which), wb, ab, s),
+                         [=, p = k8.which] { return gemm_case(mask_of(p), false, wb, ab, s, 1, false); });
         }
         for (path p : all_path_values) {  // the lookup paths: byte paths that are not int8
           if (!(supported_paths() & mask_of(p) & byte_paths & ~int8_paths) || s.m > 64) continue;
-          benchmark::RegisterBenchmark(name("lut", path_name(p), wb, ab, s).c_str(), integer_gemm, mask_of(p), false, wb,
-                                       ab, s, 1, false)
-              ->Unit(benchmark::kMillisecond);
+          register_timed(bench_name("lut", path_name(p), wb, ab, s),
+                         [=] { return gemm_case(mask_of(p), false, wb, ab, s, 1, false); });
         }
-        benchmark::RegisterBenchmark(name("auto", "auto", wb, ab, s).c_str(), integer_gemm, all_paths, false, wb, ab, s, 1,
-                                     false)
-            ->Unit(benchmark::kMillisecond);
+        register_timed(bench_name("auto", "auto", wb, ab, s), [=] { return gemm_case(all_paths, false, wb, ab, s, 1, false); });
       }
     }
   }
 #if ANYBIT_BENCH_OPENBLAS
-  for (shape s : shapes) {
-    benchmark::RegisterBenchmark(name("openblas_sgemm", "openblas", 32, 32, s).c_str(), openblas_sgemm, s)
-        ->Unit(benchmark::kMillisecond);
-  }
+  for (shape s : shapes) register_timed(bench_name("openblas_sgemm", "openblas", 32, 32, s), [=] { return openblas_case(s); });
 #endif
   return true;
 }();
 
 }  // namespace
+
+}  // namespace anybit_bench
