@@ -20,12 +20,22 @@
 //   nested_vs_native   weights packed at 8 bits used at W bits against weights packed at W bits
 //   pack_vs_gemm       packing M x K activations (from floats, or pack_codes: from codes) against
 //                      the WxA (W = A) GEMM that consumes them, both on this CPU's best paths
+//   read_vs_gemm       only reading those M x K floats (an OR over their bits, which the compiler
+//                      vectorises): the floor under packing from floats
 #include <anybit/gemm/bitserial_gemm.hpp>
 #include <anybit/gemm/int8_gemm.hpp>
 
+#if ANYBIT_X86_KERNELS
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <limits>
+#include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -90,6 +100,43 @@ void register_paired(const std::string& name, MakeSubject subject, MakeBaselines
   benchmark::RegisterBenchmark(name.c_str(), [subject, baselines](benchmark::State& state) {
     paired(state, subject(), baselines());
   })->Unit(benchmark::kMillisecond);
+}
+
+std::uint32_t or_plain(const std::uint32_t* x, std::size_t n) {
+  std::uint32_t bits = 0;
+  for (std::size_t i = 0; i < n; ++i) bits |= x[i];
+  return bits;
+}
+
+#if ANYBIT_X86_KERNELS
+// Four 64-byte loads in flight per step, as the AVX-512 packers read their floats.
+__attribute__((target("avx512f"))) std::uint32_t or_avx512(const std::uint32_t* x, std::size_t n) {
+  __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+  std::size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    for (int u = 0; u < 4; ++u) acc[u] = _mm512_or_si512(acc[u], _mm512_loadu_si512(x + i + 16 * u));
+  }
+  alignas(64) std::uint32_t lanes[16];
+  _mm512_store_si512(lanes, _mm512_or_si512(_mm512_or_si512(acc[0], acc[1]), _mm512_or_si512(acc[2], acc[3])));
+  return or_plain(lanes, 16) | or_plain(x + i, n - i);
+}
+#else
+std::uint32_t or_avx512(const std::uint32_t* x, std::size_t n) { return or_plain(x, n); }
+#endif
+
+/// Reads M x K floats (s.n unused) as 32-bit words and ORs them together: all the work of
+/// packing from floats but the packing. It has no result to check; it only sets a floor.
+bench_case read_case(shape s) {
+  auto x = std::make_shared<std::vector<std::uint32_t>>(s.m * s.k);
+  std::mt19937 rng(7);
+  for (auto& v : *x) {
+    const float f = static_cast<float>(rng() % 2001) / 1000.0f - 1.0f;
+    std::memcpy(&v, &f, sizeof f);
+  }
+  bench_case c;
+  c.run = [x] { benchmark::DoNotOptimize(cpu().avx512bw ? or_avx512(x->data(), x->size()) : or_plain(x->data(), x->size())); };
+  c.label = "read";
+  return c;
 }
 
 /// The fastest bit-serial path this CPU runs (the order of preference of choose_path).
@@ -179,6 +226,9 @@ const bool registered = [] {
           [=] { return std::vector<bench_case>{gemm_case(all_paths, false, b, b, batch, 1, false)}; });
     }
   }
+  register_paired(
+      bench_name("ratio/read_vs_gemm", "auto", 1, 1, batch), [=] { return read_case(batch); },
+      [=] { return std::vector<bench_case>{gemm_case(all_paths, false, 1, 1, batch, 1, false)}; });
   return true;
 }();
 
