@@ -248,7 +248,7 @@ const bool registered = [] {
                          [=, p = k8.which] { return gemm_case(mask_of(p), false, wb, ab, s, 1, false); });
         }
         for (path p : all_path_values) {  // the lookup paths: byte paths that are not int8
-          if (!(supported_paths() & mask_of(p) & byte_paths & ~int8_paths) || s.m > 64) continue;
+          if (!(supported_paths() & mask_of(p) & lut_paths) || s.m > 64) continue;
           register_timed(bench_name("lut", path_name(p), wb, ab, s),
                          [=] { return gemm_case(mask_of(p), false, wb, ab, s, 1, false); });
         }

@@ -155,7 +155,7 @@ std::vector<bench_case> forced_paths(int wb, int ab, shape s) {
     cases.push_back(gemm_case(mask_of(k8->which), false, wb, ab, s, 1, false));
   }
   for (path p : all_path_values) {
-    if ((supported_paths() & mask_of(p) & byte_paths & ~int8_paths) && s.m <= 64) {
+    if ((supported_paths() & mask_of(p) & lut_paths) && s.m <= 64) {
       cases.push_back(gemm_case(mask_of(p), false, wb, ab, s, 1, false));
     }
   }

@@ -13,6 +13,7 @@ TEST_CASE("path lists parse into masks and unknown names are rejected by name") 
   CHECK(parse_paths("all") == all_paths);
   CHECK(parse_paths("avx512_int8,avx2_int8") == (mask_of(path::avx512_int8) | mask_of(path::avx2_int8)));
   CHECK(std::string(path_name(path::avx512_int8)) == "avx512_int8");
+  CHECK(parse_paths("avx512_lut,avx512_vbmi_lut") == lut_paths);
   path_mask every = 0;
   for (path p : all_path_values) {
     CHECK_MESSAGE(parse_paths(path_name(p)) == mask_of(p), path_name(p));  // names round-trip
@@ -50,6 +51,10 @@ TEST_CASE("this build compiles the kernels of its architecture") {
   CHECK((compiled_paths() & mask_of(path::avx512_int8)) != 0);
   // avx512_int8 runs exactly where the CPU has AVX-512 F, BW, VL and VNNI (and AVX2).
   CHECK(((supported_paths() & mask_of(path::avx512_int8)) != 0) == (cpu().avx512_vnni && cpu().avx2));
+  CHECK((compiled_paths() & lut_paths) == lut_paths);
+  // avx512_vbmi_lut needs VBMI (vpermb) and VNNI (vpdpbusd) beside AVX-512 F, BW, VL and AVX2.
+  CHECK(((supported_paths() & mask_of(path::avx512_vbmi_lut)) != 0) ==
+        (cpu().avx512_vbmi && cpu().avx512_vnni && cpu().avx2));
 #endif
   MESSAGE("supported paths mask: ", supported_paths());
 }

@@ -22,6 +22,7 @@ struct cpu_features {
   bool avx512bw = false;          // AVX-512 F, BW and VL
   bool avx512_vpopcntdq = false;  // with AVX-512 F, BW and VL
   bool avx512_vnni = false;
+  bool avx512_vbmi = false;       // vpermb, vpermi2b (with AVX-512 F, BW and VL)
   bool avx_vnni = false;
   bool neon = false;
   bool neon_dotprod = false;
@@ -55,6 +56,7 @@ inline cpu_features detect_cpu_features() {
   f.avx512bw = avx512;
   f.avx512_vpopcntdq = avx512 && ((c >> 14) & 1u);
   f.avx512_vnni = avx512 && ((c >> 11) & 1u);
+  f.avx512_vbmi = avx512 && ((c >> 1) & 1u);
   unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
   if (__get_cpuid_count(7, 1, &a1, &b1, &c1, &d1)) f.avx_vnni = f.avx2 && ((a1 >> 4) & 1u);
 #elif ANYBIT_ARCH_AARCH64

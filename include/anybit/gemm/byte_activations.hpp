@@ -104,12 +104,12 @@ class byte_activations {
 
 namespace detail {
 
-/// Whether byte work may use AVX2 here: the avx2, avx2_int8, avx512_int8 or avx512_lut path
-/// (both supported only with AVX2) is allowed and supported (so forcing `reference` or `scalar`
-/// keeps every step portable).
+/// Whether byte work may use AVX2 here: the avx2, avx2_int8, avx512_int8 or a lookup path (all
+/// supported only with AVX2) is allowed and supported (so forcing `reference` or `scalar` keeps
+/// every step portable).
 inline bool byte_avx2(const gemm_context& ctx) {
 #if ANYBIT_X86_KERNELS
-  const path_mask avx2 = mask_of(path::avx2) | mask_of(path::avx2_int8) | mask_of(path::avx512_int8) | mask_of(path::avx512_lut);
+  const path_mask avx2 = mask_of(path::avx2) | mask_of(path::avx2_int8) | mask_of(path::avx512_int8) | lut_paths;
   return (ctx.allowed & supported_paths() & avx2) != 0;
 #else
   (void)ctx;
@@ -117,10 +117,10 @@ inline bool byte_avx2(const gemm_context& ctx) {
 #endif
 }
 
-/// Whether byte work may use AVX-512BW here: the avx512_int8 or avx512_lut path is allowed and supported.
+/// Whether byte work may use AVX-512BW here: the avx512_int8 or a lookup path is allowed and supported.
 inline bool byte_avx512(const gemm_context& ctx) {
 #if ANYBIT_X86_KERNELS
-  return (ctx.allowed & supported_paths() & (mask_of(path::avx512_int8) | mask_of(path::avx512_lut))) != 0;
+  return (ctx.allowed & supported_paths() & (mask_of(path::avx512_int8) | lut_paths)) != 0;
 #else
   (void)ctx;
   return false;

@@ -26,6 +26,7 @@ inline double calibrated_rate(path p) {
     case path::avx2_int8: return 200.0;  // gemm_bench int8/avx2_int8/W4A4/1024x1024x1024, AMD EPYC (int16 sums)
     case path::neon_int8: return 25.0;   // not yet measured on hardware: a guess, ordering only
     case path::avx512_lut: return 780.0;  // A <= 4 (see estimated_cost), scaled as below
+    case path::avx512_vbmi_lut: return 910.0;  // A <= 4: 1.17 x avx512_lut on the same machine (below)
     case path::scalar: return 40.0;
     case path::reference: return 1.0;
   }
@@ -41,14 +42,19 @@ inline double calibrated_rate(path p) {
 /// machine: bitserial/avx512 W1A1 1024^3 1096 GOPS) and are scaled here to the rates above
 /// (x 3400 / 1096): lut W1..W8 at 1x4096x4096 gave 250 per plane for A <= 4, 200 for A = 8,
 /// about the same at 64 rows; bit-serial GEMVs fit W * (A * 1.3 / 1096 + 1 / 769).
+/// avx512_vbmi_lut was measured against avx512_lut on the same Xeon (2026-12-03, interleaved
+/// runs at 1x4096x4096, geometric means over W): 1.13-1.18x for A <= 4 (rate 780 x 1.17), and
+/// its own A = 8 lines 1.16x slower than A <= 4: it streams the weights at about the L3 rate
+/// already, so the high-nibble tables cost less extra than on avx512_lut.
 inline double estimated_cost(path p, int w_bits, int a_bits, std::size_t rows) {
   const double row_factor = static_cast<double>(rows) / (static_cast<double>(rows) + 1.7);
   const auto r = static_cast<double>(rows);
   if (p == path::neon_int8) return 1.0 / (calibrated_rate(p) * row_factor);
-  if (p == path::avx512_lut) {
+  if (p == path::avx512_lut || p == path::avx512_vbmi_lut) {
     // One lookup per weight plane and k-group per table (two tables when A > 4); rows share
     // none of it, and many rows' tables no longer stay in L1 (64 rows lost to avx512_int8).
-    return w_bits * (a_bits > 4 ? 1.25 : 1.0) * (1.0 + r / 64) / calibrated_rate(p);
+    const double high_nibbles = p == path::avx512_lut ? 1.25 : 1.16;
+    return w_bits * (a_bits > 4 ? high_nibbles : 1.0) * (1.0 + r / 64) / calibrated_rate(p);
   }
   if (p == path::avx512) {
     // A GEMV streams every weight plane for one row, and its A passes over the plane no longer

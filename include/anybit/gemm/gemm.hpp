@@ -29,7 +29,7 @@ namespace anybit {
 
 /// The path gemm runs for these widths, rows and K: the cheapest allowed, supported one by the
 /// cost model among the fastest bit-serial kernel, the fastest int8 kernel (avx512_int8 over
-/// avx2_int8) and the lookup path (which takes K up to lut_max_k; k = 0 when K is not known).
+/// avx2_int8) and the lookup paths (which take K up to lut_max_k; k = 0 when K is not known).
 inline path choose_path(int w_bits, int a_bits, std::size_t rows, const gemm_context& ctx, std::size_t k = 0) {
   const path_mask usable = ctx.allowed & supported_paths();
   path best = path::reference;
@@ -41,13 +41,15 @@ inline path choose_path(int w_bits, int a_bits, std::size_t rows, const gemm_con
   };
   if (usable & ~byte_paths) consider(choose_bitserial_path(ctx));
   if (const detail::int8_kernel* k8 = detail::usable_int8_kernel(ctx.allowed)) consider(k8->which);
-  if ((usable & mask_of(path::avx512_lut)) != 0 && k <= lut_max_k) consider(path::avx512_lut);
+  for (path p : {path::avx512_lut, path::avx512_vbmi_lut}) {
+    if ((usable & mask_of(p)) != 0 && k <= lut_max_k) consider(p);
+  }
   return found ? best : choose_bitserial_path(ctx);  // throws, naming the masks, when nothing is usable
 }
 
 /// Whether path p is an int8 path (codes as bytes, multiplied).
 constexpr bool is_int8_path(path p) noexcept { return (mask_of(p) & int8_paths) != 0; }
-/// Whether path p reads activations as bytes (an int8 path or the lookup path) rather than planes.
+/// Whether path p reads activations as bytes (an int8 path or a lookup path) rather than planes.
 constexpr bool is_byte_path(path p) noexcept { return (mask_of(p) & byte_paths) != 0; }
 
 namespace detail {
@@ -56,7 +58,8 @@ namespace detail {
 template <class Sink>
 void byte_sums(const byte_activations& a, const packed_weights_view& w, Sink& sink, gemm_context& ctx) {
 #if ANYBIT_X86_KERNELS
-  if (choose_path(w.bits(), a.bits(), a.rows(), ctx, w.k()) == path::avx512_lut) return lut_byte_sums(a, w, sink, ctx);
+  const path p = choose_path(w.bits(), a.bits(), a.rows(), ctx, w.k());
+  if ((mask_of(p) & lut_paths) != 0) return lut_byte_sums(p, a, w, sink, ctx);
 #endif
   int8_byte_sums(a, w, sink, ctx);
 }

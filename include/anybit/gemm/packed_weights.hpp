@@ -33,13 +33,13 @@ namespace anybit {
 class packed_weights;
 
 namespace detail {
-// Other kernel formats of the same weights (the int8 path's byte panels, the lookup path's
+// Other kernel formats of the same weights (the int8 path's byte panels, each lookup path's
 // nibbles; one per nested width), built on first use by their own headers and kept here,
 // type-erased so this header needs none. Slot: kind's first slot + width - 1.
 struct derived_forms {
-  static constexpr std::size_t int8_slot = 0, lut_slot = 8;
-  std::array<std::once_flag, 16> once;
-  std::array<std::shared_ptr<const void>, 16> form;
+  static constexpr std::size_t int8_slot = 0, lut_slot = 8, vbmi_lut_slot = 16, slots = 24;
+  std::array<std::once_flag, slots> once;
+  std::array<std::shared_ptr<const void>, slots> form;
 };
 }  // namespace detail
 

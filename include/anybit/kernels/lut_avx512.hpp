@@ -14,7 +14,7 @@
 // 8kc + 4 + L, so vpshufb's per-lane tables are four different groups at once):
 //   tables:  per row, per kc, 4 vectors (2 when A <= 4): lo nibbles of groups 8kc+0..3 (lane L
 //            = group 8kc + L), lo of 8kc+4..7, then hi of the same; 64 bytes each.
-//   weights: per plane, per 64-column group, per kc, 4 vectors of 16 columns: byte 16L + c =
+//   weights: per 64-column group, per plane, per kc, 4 vectors of 16 columns: byte 16L + c =
 //            bits of column c at group 8kc + L (low nibble) and 8kc + 4 + L (high nibble).
 #pragma once
 
