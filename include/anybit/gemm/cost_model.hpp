@@ -50,17 +50,24 @@ inline double estimated_cost(path p, int w_bits, int a_bits, std::size_t rows) {
   const double row_factor = static_cast<double>(rows) / (static_cast<double>(rows) + 1.7);
   const auto r = static_cast<double>(rows);
   if (p == path::neon_int8) return 1.0 / (calibrated_rate(p) * row_factor);
+  // Streaming weight planes costs more per plane as W grows: at 1x4096x4096 the first plane
+  // (2 MiB) stays in L2 and the others come from L3 (per-plane time 1.4x at W2, 1.6x at W4,
+  // 1.7x at W8 for both avx512 and the lookup paths, Xeon, 2026-12-03). The int8 bytes stream
+  // from L3 at every W, so without this the W8A1 GEMV went bit-serial at 24 GOPS where
+  // avx512_int8 ran 29.
+  const double plane_stream = 1.0 + 0.1 * (w_bits - 1);
   if (p == path::avx512_lut || p == path::avx512_vbmi_lut) {
     // One lookup per weight plane and k-group per table (two tables when A > 4); rows share
     // none of it, and many rows' tables no longer stay in L1 (64 rows lost to avx512_int8).
     const double high_nibbles = p == path::avx512_lut ? 1.25 : 1.16;
-    return w_bits * (a_bits > 4 ? high_nibbles : 1.0) * (1.0 + r / 64) / calibrated_rate(p);
+    return w_bits * plane_stream * (a_bits > 4 ? high_nibbles : 1.0) * (1.0 + r / 64) / calibrated_rate(p);
   }
   if (p == path::avx512) {
     // A GEMV streams every weight plane for one row, and its A passes over the plane no longer
     // share the tile's weight loads.
     const double stream = 3400.0 / 1096 * 769;
-    return w_bits * (a_bits * (1 + 0.3 / r) / calibrated_rate(p) + 1 / (stream * r));
+    const double streamed = 1 + (plane_stream - 1) / r;  // whole planes stream for few rows only
+    return w_bits * streamed * (a_bits * (1 + 0.3 / r) / calibrated_rate(p) + 1 / (stream * r));
   }
   if (p == path::avx512_int8) {
     // vpdpbusd has no int16 stage, so the widths do not matter; a GEMV is bound by the weight
