@@ -38,28 +38,33 @@
 namespace anybit {
 
 /// Weights as byte panels (kernels/int8_args.hpp): value = code - offset, as int8 or, for
-/// kernels that multiply unsigned bytes, as uint8 (offset 0).
+/// kernels that multiply unsigned bytes, as uint8 (offset 0); groups of 4 k in order, or in
+/// pairs (group_pairs: each column's groups g and g + 1 side by side, K padded to whole pairs).
 struct int8_panels {
   std::size_t cols, k, k_groups;
+  bool group_pairs;
   int offset;   // 128 for 8-bit codes in signed bytes, else 0
   int max_abs;  // the largest |value|
   aligned_buffer<std::int8_t> data;
 
-  int8_panels(const packed_weights_view& w, bool unsigned_bytes)
-      : cols(w.cols()), k(w.k()), k_groups(ceil_div(w.k(), std::size_t{4})),
+  int8_panels(const packed_weights_view& w, bool unsigned_bytes, bool pairs)
+      : cols(w.cols()), k(w.k()), k_groups(ceil_div(w.k(), std::size_t{4})), group_pairs(pairs),
         offset(w.bits() == 8 && !unsigned_bytes ? 128 : 0),
         max_abs(unsigned_bytes ? static_cast<int>(max_code(w.bits())) : kernels::signed_weight_max(w.bits())),
         data(w.panels() * panel_stride()) {
     for (std::size_t n = 0; n < cols; ++n) {
-      std::int8_t* panel = data.data() + (n / kernels::panel_width) * panel_stride() + (n % kernels::panel_width) * 4;
+      std::int8_t* panel = data.data() + (n / kernels::panel_width) * panel_stride();
+      const std::size_t col = n % kernels::panel_width;
       for (std::size_t x = 0; x < k; ++x) {
         int code = 0;
         for (int j = 0; j < w.bits(); ++j) code |= static_cast<int>((w.word(j, n, x / 64) >> (x % 64)) & 1u) << j;
-        panel[(x / 4) * 32 + x % 4] = static_cast<std::int8_t>(static_cast<std::uint8_t>(code - offset));
+        const std::size_t g = x / 4;
+        const std::size_t at = group_pairs ? (g / 2) * 64 + col * 8 + (g % 2) * 4 : g * 32 + col * 4;
+        panel[at + x % 4] = static_cast<std::int8_t>(static_cast<std::uint8_t>(code - offset));
       }
     }
   }
-  std::size_t panel_stride() const { return k_groups * 32; }
+  std::size_t panel_stride() const { return (group_pairs ? round_up(k_groups, std::size_t{2}) : k_groups) * 32; }
   std::size_t panels() const { return ceil_div(cols, static_cast<std::size_t>(kernels::panel_width)); }
 };
 
@@ -75,21 +80,21 @@ struct int8_kernel {
   std::size_t row_block;  // rows per kernel call, at most int8_row_block
   int np;
   bool unsigned_weights;
+  bool group_pairs;  // reads weights in group pairs (int8_args.hpp)
 };
 
 /// The int8 micro-kernels of this build, fastest first (built once: gemm calls must not
-/// allocate). Kernels of one build read one panel format (x86: signed bytes for both), so the
-/// form cached per nested width serves whichever runs.
+/// allocate).
 inline const std::vector<int8_kernel>& compiled_int8_kernels() {
   static const std::vector<int8_kernel> list = [] {
     std::vector<int8_kernel> l;
 #if ANYBIT_X86_KERNELS
     l.push_back({path::avx512_int8, kernels::avx512_int8::run, kernels::avx512_int8::row_block, kernels::avx512_int8::np,
-                 false});
-    l.push_back({path::avx2_int8, kernels::avx2_int8::run, int8_row_block, kernels::avx2_int8::np, false});
+                 false, true});
+    l.push_back({path::avx2_int8, kernels::avx2_int8::run, int8_row_block, kernels::avx2_int8::np, false, false});
 #elif ANYBIT_ARCH_AARCH64
     l.push_back({path::neon_int8, kernels::neon_int8::run, int8_row_block, kernels::neon_int8::np,
-                 kernels::neon_int8::unsigned_weights});
+                 kernels::neon_int8::unsigned_weights, false});
 #endif
     return l;
   }();
@@ -105,11 +110,12 @@ inline const int8_kernel* usable_int8_kernel(path_mask allowed) {
   return nullptr;
 }
 
-/// The byte panels of w, built once per packed_weights and nested width (thread-safe);
-/// a bare view gets a private copy in `scratch`. One panel format per build (see above).
-inline const int8_panels& int8_form(const packed_weights_view& w, bool unsigned_bytes,
+/// The byte panels of w in kernel's format, built once per packed_weights, nested width and
+/// group order (thread-safe); a bare view gets a private copy in `scratch`.
+inline const int8_panels& int8_form(const packed_weights_view& w, const int8_kernel& kernel,
                                     std::unique_ptr<int8_panels>& scratch) {
-  return derived_form(w, derived_forms::int8_slot, scratch, unsigned_bytes);
+  return derived_form(w, kernel.group_pairs ? derived_forms::int8_pairs_slot : derived_forms::int8_slot, scratch,
+                      kernel.unsigned_weights, kernel.group_pairs);
 }
 
 /// Sums of byte activations x w into sink, on the fastest int8 path ctx allows (the caller
@@ -124,7 +130,7 @@ void int8_byte_sums(const byte_activations& a, const packed_weights_view& w, Sin
   ctx.last_path = kernel->which;
   if (a.rows() * w.cols() == 0) return;
   std::unique_ptr<int8_panels> scratch;
-  const int8_panels& wb = int8_form(w, kernel->unsigned_weights, scratch);
+  const int8_panels& wb = int8_form(w, *kernel, scratch);
   // Weights stored as q - offset: each sum is short by offset * (the row's code sum).
   std::vector<std::int64_t> row_add;
   if (wb.offset != 0) {
@@ -138,7 +144,9 @@ void int8_byte_sums(const byte_activations& a, const packed_weights_view& w, Sin
   const long long groups16 = kernels::int16_groups(2 * a_max * wb.max_abs);
   const bool split = groups16 == 0;
   const std::int64_t per_group = 4 * a_max * wb.max_abs;  // bound on one group's 32-bit increment (split too)
-  const auto chunk = static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max() / per_group);
+  // Whole group pairs (at least one: per_group < 2^18), so a kernel reading two groups at a
+  // time never straddles two chunks.
+  const auto chunk = static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max() / per_group) & ~std::size_t{1};
   const auto i16_groups = static_cast<std::size_t>(std::max<long long>(1, groups16));
   const auto np = static_cast<std::size_t>(kernel->np);
   if (int8_tile_panels % np != 0) throw error("anybit: int8 micro-kernel panels do not divide the output tile");

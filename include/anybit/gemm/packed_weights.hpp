@@ -33,11 +33,11 @@ namespace anybit {
 class packed_weights;
 
 namespace detail {
-// Other kernel formats of the same weights (the int8 path's byte panels, each lookup path's
-// nibbles; one per nested width), built on first use by their own headers and kept here,
+// Other kernel formats of the same weights (the int8 paths' byte panels in group order and in
+// group pairs, each lookup path's nibbles; one per nested width), built on first use by their own headers and kept here,
 // type-erased so this header needs none. Slot: kind's first slot + width - 1.
 struct derived_forms {
-  static constexpr std::size_t int8_slot = 0, lut_slot = 8, vbmi_lut_slot = 16, slots = 24;
+  static constexpr std::size_t int8_slot = 0, lut_slot = 8, vbmi_lut_slot = 16, int8_pairs_slot = 24, slots = 32;
   std::array<std::once_flag, slots> once;
   std::array<std::shared_ptr<const void>, slots> form;
 };

@@ -4,7 +4,9 @@
 //   A: activation codes as unsigned bytes, row r at a + r * a_row_stride (a_row_stride >= 4 * k_groups
 //      and a multiple of 8: kernels may read two groups at once, past an odd last one).
 //   W: signed bytes in panels of 8 output columns; group g (4 consecutive k) of column 8 * panel + l
-//      is the 4 bytes at w + panel * w_panel_stride + g * 32 + l * 4 (w_panel_stride = 32 * k_groups).
+//      is the 4 bytes at w + panel * w_panel_stride + g * 32 + l * 4 (w_panel_stride = 32 * k_groups);
+//      for kernels that read group pairs, at w + panel * w_panel_stride + (g / 2) * 64 + l * 8 +
+//      (g % 2) * 4, with K padded with zero bytes to whole pairs. chunk_groups is even.
 // Result (overwritten, int64): c[r * c_row_stride + x] = sum_k A[r][k] * W[x][k], for r < rows,
 // x < 8 * panels, plus row_add[r] when row_add is not null (the driver's exact correction for
 // offset weight bytes, added at the store instead of in a pass of its own). The kernel accumulates in int32 for at most chunk_groups groups at a time (the

@@ -1,11 +1,11 @@
 // anybit/kernels/int8_avx512.hpp — AVX-512 VNNI int8 micro-kernel: vpdpbusd adds 4 u8 x s8
 // products straight into each int32 lane, so no int16 stage (no saturation, no nibble split).
 //
-// It reads the AVX2 kernel's byte panels unchanged (one cached form for both paths): the 64
-// bytes at group g of a panel are groups g and g + 1 of its 8 columns. One vpermd per weight
-// vector (shared by mr rows) interleaves them to (col 0, g), (col 0, g + 1), (col 1, g), ...,
-// so a single 8-byte broadcast of the activations' two groups lines up with them; at the store
-// each column's two int32 lanes are added into one int64 lane, in column order.
+// It reads weights in group pairs (int8_args.hpp): the 64 bytes at pair g / 2 of a panel are
+// (col 0, g), (col 0, g + 1), (col 1, g), ..., so a single 8-byte broadcast of the activations'
+// two groups lines up with them; at the store each column's two int32 lanes are added into one
+// int64 lane, in column order. (Reading the AVX2 kernel's group-order panels took one vpermd
+// per weight vector, on the port vpdpbusd uses: 4 per 24 vpdpbusd.)
 #pragma once
 
 #include "anybit/core/platform.hpp"
@@ -24,7 +24,7 @@
 
 namespace anybit::kernels::avx512_int8 {
 
-// Shifts and permutes are written in their maskz form with a full mask: the plain forms trip a
+// Shifts are written in their maskz form with a full mask: the plain forms trip a
 // GCC 12 -Wmaybe-uninitialized false positive (_mm512_undefined_epi32); the code is the same.
 
 // 6 rows x 4 panels: 24 accumulators, 4 weight vectors and a broadcast in the 32 zmm registers;
@@ -38,19 +38,14 @@ inline constexpr std::size_t row_block = 5 * mr;
 // many groups (2 KiB per panel) ahead (1x4096x4096: ~75 -> ~115 GOPS; 16 and 32 groups less).
 inline constexpr std::size_t prefetch_groups = 64;
 
-// Lane 2j takes column j of group g (dword j), lane 2j + 1 column j of group g + 1 (dword 8 + j).
-inline __m512i pair_order() { return _mm512_set_epi32(15, 7, 14, 6, 13, 5, 12, 4, 11, 3, 10, 2, 9, 1, 8, 0); }
-
-// Groups g and g + 1 of a panel, interleaved. For a chunk's odd last group `half` loads group g
-// alone (the masked-off half may lie past the buffer; it reads as zero).
-inline __m512i load_weights(const int8_tile_args& t, int panel, std::size_t g, __mmask16 half, __m512i order) {
-  const __m512i w = _mm512_maskz_loadu_epi32(half, t.w + panel * t.w_panel_stride + g * 32);
-  return _mm512_maskz_permutexvar_epi32(0xFFFF, order, w);
+// Groups g and g + 1 (g even) of a panel's 8 columns.
+inline __m512i load_weights(const int8_tile_args& t, int panel, std::size_t g) {
+  return _mm512_loadu_si512(t.w + panel * t.w_panel_stride + g * 32);
 }
 
-// The activation codes of groups g and g + 1 of one row, in every lane pair. After a chunk's odd
-// last group these bytes meet zero weights (after the row's last group they are padding, inside
-// the row: its stride is a multiple of 8).
+// The activation codes of groups g and g + 1 of one row, in every lane pair. Chunks are whole
+// pairs; past an odd last group these bytes are the row's padding (its stride is a multiple of
+// 8) and meet the panels' zero padding.
 inline __m512i broadcast_activations(const std::uint8_t* row, std::size_t g) {
   long long eight;
   std::memcpy(&eight, row + g * 4, 8);
@@ -59,7 +54,6 @@ inline __m512i broadcast_activations(const std::uint8_t* row, std::size_t g) {
 
 template <int R, int P>
 inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c, const std::int64_t* add) {
-  const __m512i order = pair_order();
   for (std::size_t g0 = 0; g0 < t.k_groups || g0 == 0; g0 += t.chunk_groups) {
     const std::size_t g_end = g0 + t.chunk_groups < t.k_groups ? g0 + t.chunk_groups : t.k_groups;
     // Every loop over r and p is unrolled: an accumulator indexed at run time lives in memory.
@@ -69,12 +63,10 @@ inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c
 #pragma GCC unroll 8
       for (int p = 0; p < P; ++p) acc[r][p] = _mm512_setzero_si512();
     }
-    // Whole pairs, then (same body, half mask) a chunk's odd last group.
     for (std::size_t g = g0; g < g_end; g += 2) {
-      const __mmask16 half = g + 1 < g_end ? 0xFFFF : 0x00FF;
       __m512i w[P];
 #pragma GCC unroll 8
-      for (int p = 0; p < P; ++p) w[p] = load_weights(t, p, g, half, order);
+      for (int p = 0; p < P; ++p) w[p] = load_weights(t, p, g);
       if constexpr (R <= 2) {
         if (g + prefetch_groups < t.k_groups) {
 #pragma GCC unroll 8
