@@ -26,6 +26,7 @@ struct cpu_features {
   bool avx_vnni = false;
   bool neon = false;
   bool neon_dotprod = false;
+  bool amd = false;  // an AMD x86 CPU: the gemm cost model's int8 rate differs (cost_model.hpp)
 };
 
 namespace detail {
@@ -42,6 +43,8 @@ inline cpu_features detect_cpu_features() {
   cpu_features f;
 #if ANYBIT_X86_KERNELS
   unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(0, &a, &b, &c, &d)) return f;
+  f.amd = b == 0x68747541u && d == 0x69746e65u && c == 0x444d4163u;  // "AuthenticAMD"
   if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
   f.popcnt = (c >> 23) & 1u;
   const bool osxsave = (c >> 27) & 1u;

@@ -5,15 +5,31 @@
 // pair sums fit before widening (AVX2), or not on the widths at all (VNNI). Rates are effective
 // GOPS at 1024^3, 1 thread. On AVX2 this puts the crossover at about 3 plane pairs (W1A2 and
 // W2A1 bit-serial, W2A2 int8), as research/perf-anchors.md section 3 predicts (P* ~ 3.3); with
-// AVX-512 (VPOPCNTDQ against VNNI) at about 5 (W2A2, W4A1, W1A4 bit-serial; W2A3 int8).
+// AVX-512 (VPOPCNTDQ against VNNI) at about 5 on AMD Zen 5 (W2A2, W4A1, W1A4 bit-serial;
+// W2A3 int8) and 3.5 on an Intel Xeon (W2A2, W4A1, W1A4 int8; W1A3, W3A1 bit-serial).
 #pragma once
 
 #include <cstddef>
 
+#include "anybit/core/cpu_features.hpp"
 #include "anybit/gemm/path.hpp"
 #include "anybit/kernels/int8_args.hpp"
 
 namespace anybit::detail {
+
+/// The rate of avx512_int8 against avx512 popcounts depends on the core: W1A1 popcounts run
+/// 5.2x faster than vpdpbusd on AMD Zen 5, 3.5x on an Intel Xeon (0xA7). The rates below are
+/// Zen 5's; on other CPUs avx512_int8's is scaled to the Xeon's ratio (measured 2026-12-03 with
+/// the group-pair panels, 3 runs: bitserial/avx512/W1A1 1215-1352 GOPS, int8/avx512_int8/W4A4
+/// 293-424 at 1024^3; W2A2 and W4A1 ran 1.2x and 1.15x faster on int8 in auto_vs_best).
+struct vnni_profile {
+  double rate;       // avx512_int8's rate at 1024^3
+  double half_rows;  // rows at which a GEMM runs at half that rate (a GEMV's weight bytes stream)
+};
+inline vnni_profile vnni_rates() {
+  // Xeon: int8/avx512_int8/W8A8/1x4096x4096 42 GOPS (9x slower than 1024^3; Zen 5 5.5x).
+  return cpu().amd ? vnni_profile{650.0, 4.5} : vnni_profile{3400.0 / 3.5, 6.5};
+}
 
 /// Effective GOPS of one plane pair (W1A1) for a bit-serial path, or of the int8 path.
 inline double calibrated_rate(path p) {
@@ -22,7 +38,7 @@ inline double calibrated_rate(path p) {
     case path::avx512bw: return 955.0;  // research/perf-anchors.md, AVX-512BW lookup probe (Gbinop/s / 2)
     case path::avx2: return 560.0;     // gemm_bench bitserial/avx2/W1A1/1024x1024x1024, AMD EPYC
     case path::neon: return 100.0;     // not yet measured on hardware: a guess, ordering only
-    case path::avx512_int8: return 650.0;  // gemm_bench int8/avx512_int8/W4A4/1024x1024x1024, AMD EPYC (Zen 5, VNNI)
+    case path::avx512_int8: return vnni_rates().rate;  // gemm_bench int8/avx512_int8/W4A4/1024x1024x1024, Zen 5: 650
     case path::avx2_int8: return 200.0;  // gemm_bench int8/avx2_int8/W4A4/1024x1024x1024, AMD EPYC (int16 sums)
     case path::neon_int8: return 25.0;   // not yet measured on hardware: a guess, ordering only
     case path::avx512_lut: return 780.0;  // A <= 4 (see estimated_cost), scaled as below
@@ -72,7 +88,7 @@ inline double estimated_cost(path p, int w_bits, int a_bits, std::size_t rows) {
   if (p == path::avx512_int8) {
     // vpdpbusd has no int16 stage, so the widths do not matter; a GEMV is bound by the weight
     // bytes it streams: int8/avx512_int8/W*/1x4096x4096 measured 90-127 GOPS.
-    const double vnni_row_factor = static_cast<double>(rows) / (static_cast<double>(rows) + 4.5);
+    const double vnni_row_factor = static_cast<double>(rows) / (static_cast<double>(rows) + vnni_rates().half_rows);
     return 1.0 / (calibrated_rate(p) * vnni_row_factor);
   }
   if (p == path::avx2_int8) {
