@@ -22,6 +22,7 @@
 //                      the WxA (W = A) GEMM that consumes them, both on this CPU's best paths
 //   read_vs_gemm       only reading those M x K floats (an OR over their bits, which the compiler
 //                      vectorises): the floor under packing from floats
+#include <anybit/core/aligned_buffer.hpp>
 #include <anybit/gemm/bitserial_gemm.hpp>
 #include <anybit/gemm/int8_gemm.hpp>
 
@@ -127,11 +128,11 @@ std::uint32_t or_avx512(const std::uint32_t* x, std::size_t n) { return or_plain
 /// Reads M x K floats (s.n unused) as 32-bit words and ORs them together: all the work of
 /// packing from floats but the packing. It has no result to check; it only sets a floor.
 bench_case read_case(shape s) {
-  auto x = std::make_shared<std::vector<std::uint32_t>>(s.m * s.k);
+  auto x = std::make_shared<aligned_buffer<std::uint32_t>>(s.m * s.k);  // aligned as pack_case's floats
   std::mt19937 rng(7);
-  for (auto& v : *x) {
+  for (std::size_t i = 0; i < x->size(); ++i) {
     const float f = static_cast<float>(rng() % 2001) / 1000.0f - 1.0f;
-    std::memcpy(&v, &f, sizeof f);
+    std::memcpy(x->data() + i, &f, sizeof f);
   }
   bench_case c;
   c.run = [x] { benchmark::DoNotOptimize(cpu().avx512bw ? or_avx512(x->data(), x->size()) : or_plain(x->data(), x->size())); };
