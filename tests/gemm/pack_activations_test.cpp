@@ -141,6 +141,40 @@ TEST_CASE("quantize_code rounds half to even, clamps, and maps NaN to 0") {
   CHECK(quantize_code(-std::numeric_limits<float>::infinity(), 1.0f, 0.0f, top) == 0);
 }
 
+TEST_CASE("binary_threshold turns the 1-bit quantize_code into one compare, for any scale and zero point") {
+  constexpr float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const float fixed[] = {0.0f, -0.0f, inf, -inf, nan, -nan, std::numeric_limits<float>::denorm_min(),
+                         -std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::max(),
+                         -std::numeric_limits<float>::max(), 0.5f, -0.5f, 1.0f};
+  test::rng r(11);
+  // Scales from denormal (1 / scale = inf) to huge, zero points from far below to far above the
+  // step; {2, 0.5} puts the step 2^24 ulps above 0 (the benchmark's grid), {3e38, -1e30} beyond
+  // the largest float (found by bisection: code 1 only for +inf).
+  std::vector<activation_quant> qs = {{1.0f, 0.0f},  {1.0f, 0.5f},    {0.3f, 1.7f},  {2.0f, 0.0f},    {2.0f, 0.5f},
+                                      {1e-40f, 0.0f}, {1e-40f, 3.0f}, {3e38f, 0.0f}, {3e38f, 0.75f}, {3e38f, -1e30f},
+                                      {1e-30f, -1e30f}, {0.7f, -2.5f}};
+  for (int i = 0; i < 200; ++i) {
+    const float scale = std::ldexp(1.0f + static_cast<float>(r.below(1000)) / 1000.0f, static_cast<int>(r.below(60)) - 30);
+    const float zero = (static_cast<float>(r.below(20001)) / 10000.0f - 1.0f) * std::ldexp(1.0f, static_cast<int>(r.below(8)));
+    qs.push_back({scale, zero});
+  }
+  for (const auto& q : qs) {
+    const float inv = quantization_inverse_scale(q.scale);
+    const float t = binary_threshold(inv, q.zero_point);
+    std::vector<float> x(std::begin(fixed), std::end(fixed));
+    float up = t, down = t;
+    for (int step = 0; step < 4; ++step, up = std::nextafter(up, inf), down = std::nextafter(down, -inf)) {
+      x.push_back(up);
+      x.push_back(down);
+    }
+    for (int k = 0; k < 50; ++k) x.push_back((static_cast<float>(r.below(40001)) / 10000.0f - 2.0f) * q.scale - q.zero_point * q.scale);
+    for (float v : x) {
+      CHECK_MESSAGE((quantize_code(v, inv, q.zero_point, 1.0f) != 0) == (v > t), "x = ", v, " scale ", q.scale, " zero point ",
+                    q.zero_point, " threshold ", t);
+    }
+  }
+}
+
 TEST_CASE("quantize_activations equals quantize_code then the codec, on every path") {
   const std::size_t rows = 4, cols = 150, ld = 157;
   const activation_quant q{0.125f, 3.0f};

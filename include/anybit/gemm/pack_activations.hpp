@@ -108,17 +108,18 @@ inline void quantize_activations(const float* x, std::size_t rows, std::size_t c
   const detail::packer pk = detail::choose_packer(ctx);
   const float inv = quantization_inverse_scale(q.scale), top = static_cast<float>(max_code(bits));
 #if ANYBIT_X86_KERNELS
-  if (pk.which == path::avx512bw) {  // every width fused: floats to plane words, no code bytes
+  if (bits == 1 && (pk.which == path::avx512bw || pk.which == path::avx2)) {  // the binary-activation hot case:
+    const float threshold = binary_threshold(inv, q.zero_point);                // one compare per float
+    const auto pack_row = pk.which == path::avx512bw ? kernels::avx512bw::quantize_pack_row_1bit
+                                                     : kernels::avx2::quantize_pack_row_1bit;
+    for (std::size_t r = 0; r < rows; ++r) pack_row(x + r * ld, cols, threshold, out.plane_row(0, r), out.view().words_per_row());
+    return;
+  }
+  if (pk.which == path::avx512bw) {  // every other width fused: floats to plane words, no code bytes
     const bitplane_view v = out.view();
     for (std::size_t r = 0; r < rows; ++r) {
       kernels::avx512bw::quantize_pack_row(x + r * ld, cols, inv, q.zero_point, bits, out.plane_row(0, r), v.plane_stride(),
                                            v.words_per_row());
-    }
-    return;
-  }
-  if (pk.which == path::avx2 && bits == 1) {  // the binary-activation hot case: no code bytes at all
-    for (std::size_t r = 0; r < rows; ++r) {
-      kernels::avx2::quantize_pack_row_1bit(x + r * ld, cols, inv, q.zero_point, out.plane_row(0, r), out.view().words_per_row());
     }
     return;
   }

@@ -90,23 +90,21 @@ inline void unpack_row(const std::uint64_t* planes, std::size_t plane_stride, in
   scalar::unpack_row(planes, plane_stride, bits, cols, codes, len, k);  // the ragged end and the zero padding
 }
 
-/// 1-bit activations fused: code 1 exactly when fma(x, inv_scale, zero_point) > 0.5 (0.5 itself
-/// rounds to even, i.e. 0; NaN compares false), so one compare and vmovmskps per 8 floats.
-inline void quantize_pack_row_1bit(const float* x, std::size_t cols, float inv_scale, float zero_point,
-                                   std::uint64_t* plane, std::size_t words) {
-  const __m256 inv = _mm256_set1_ps(inv_scale), zero = _mm256_set1_ps(zero_point), half = _mm256_set1_ps(0.5f);
+/// 1-bit activations fused: code 1 exactly when x > threshold (binary_threshold in
+/// quant/affine.hpp: quantize_code as one compare and vmovmskps per 8 floats).
+inline void quantize_pack_row_1bit(const float* x, std::size_t cols, float threshold, std::uint64_t* plane,
+                                   std::size_t words) {
+  const __m256 t = _mm256_set1_ps(threshold);
   for (std::size_t w = 0; w < words; ++w) {
     const std::size_t begin = w * 64;
     std::uint64_t word = 0;
     if (begin + 64 <= cols) {
       for (int g = 0; g < 8; ++g) {
-        const __m256 t = _mm256_fmadd_ps(_mm256_loadu_ps(x + begin + 8 * g), inv, zero);
-        word |= static_cast<std::uint64_t>(_mm256_movemask_ps(_mm256_cmp_ps(t, half, _CMP_GT_OQ))) << (8 * g);
+        const __m256 above = _mm256_cmp_ps(_mm256_loadu_ps(x + begin + 8 * g), t, _CMP_GT_OQ);
+        word |= static_cast<std::uint64_t>(_mm256_movemask_ps(above)) << (8 * g);
       }
     } else {
-      for (std::size_t k = begin; k < cols && k < begin + 64; ++k) {
-        word |= static_cast<std::uint64_t>(quantize_code(x[k], inv_scale, zero_point, 1.0f)) << (k - begin);
-      }
+      for (std::size_t k = begin; k < cols && k < begin + 64; ++k) word |= static_cast<std::uint64_t>(x[k] > threshold) << (k - begin);
     }
     plane[w] = word;
   }
