@@ -156,15 +156,19 @@ inline void quantize_pack_row_1bit(const float* x, std::size_t cols, float thres
                                    std::size_t words) {
   const __m512 t = _mm512_set1_ps(threshold);
   const std::size_t full = std::min(cols / 64, words);  // one bound: the loop is short enough to notice it
+  // Reading the floats bounds this loop. Rows that are not 64-byte aligned split every load over
+  // two lines; for them a software prefetch 2 KiB ahead (into the next row too) measured 20 %
+  // faster, while on aligned rows it cost 10 % (its load-port slots; 3.4 against 3.7 % of the
+  // W1A1 GEMM at 64x1024x1024). Prefetches never fault, so an address past the data is
+  // harmless; it is formed as an integer, not by pointer arithmetic past the array.
+  const bool prefetch = reinterpret_cast<std::uintptr_t>(x) % 64 != 0;
   std::size_t w = 0;
   for (; w < full; ++w) {
-    // Reading the floats bounds this loop: software prefetch 2 KiB ahead, into the next row too,
-    // measured 20 % faster on rows that are not 64-byte aligned (no change on aligned rows).
-    // Prefetches never fault, so an address past the data is harmless; it is formed as an
-    // integer, not by pointer arithmetic past the array.
-    const auto ahead = reinterpret_cast<std::uintptr_t>(x + w * 64) + 2048;
-    for (std::uintptr_t line = 0; line < 256; line += 64) {
-      _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T0);
+    if (prefetch) {
+      const auto ahead = reinterpret_cast<std::uintptr_t>(x + w * 64) + 2048;
+      for (std::uintptr_t line = 0; line < 256; line += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T0);
+      }
     }
     plane[w] = pack_detail::word_above(x + w * 64, t);
   }
