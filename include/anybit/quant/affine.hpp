@@ -36,9 +36,10 @@ inline float binary_threshold(float inv_scale, float zero_point) {
   const auto one = [&](float x) { return quantize_code(x, inv_scale, zero_point, 1.0f) != 0; };
   float t = static_cast<float>((0.5 + 0x1p-25 - static_cast<double>(zero_point)) / static_cast<double>(inv_scale));
   for (int step = 0; step < 8 && std::isfinite(t); ++step) {
+    const bool at_t = one(t);
     const float next = std::nextafter(t, inf);
-    if (!one(t) && one(next)) return t;
-    t = one(t) ? std::nextafter(t, -inf) : next;
+    if (!at_t && one(next)) return t;
+    t = at_t ? std::nextafter(t, -inf) : next;
   }
   // Floats in order as integers: -inf .. -0 are -0x7F800000 .. 0, +0 .. +inf are 0 .. 0x7F800000.
   const auto float_at = [](std::int64_t order) {
