@@ -21,3 +21,14 @@
 #else
 #define ANYBIT_X86_KERNELS 0
 #endif
+
+// Fully unrolls the loop that follows, whose trip count is a compile-time constant (tile rows,
+// weight panels, accumulators). GCC at -O2 (CMake's RelWithDebInfo) keeps such loops and their
+// arrays of vectors in memory: the bit-serial tiles ran 1.5-2.9x slower than at -O3 without it.
+#if defined(__clang__)
+#define ANYBIT_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define ANYBIT_UNROLL _Pragma("GCC unroll 64")
+#else
+#define ANYBIT_UNROLL
+#endif

@@ -56,22 +56,30 @@ inline void tile(const tile_args& t, const std::uint64_t* a_rows, std::int64_t* 
       __m512i acc[R][P];
       {  // k = 0 sets the counters
         __m512i wv[P];
+        ANYBIT_UNROLL
         for (int p = 0; p < P; ++p) wv[p] = _mm512_loadu_si512(w + p * ldw);
+        ANYBIT_UNROLL
         for (int r = 0; r < R; ++r) {
           const __m512i av = _mm512_set1_epi64(static_cast<long long>(a[r * lda]));
+          ANYBIT_UNROLL
           for (int p = 0; p < P; ++p) acc[r][p] = and_popcount(av, wv[p]);
         }
       }
       for (std::size_t k = 1; k < k_words; ++k) {
         __m512i wv[P];
+        ANYBIT_UNROLL
         for (int p = 0; p < P; ++p) wv[p] = _mm512_loadu_si512(w + p * ldw + k * panel_width);
+        ANYBIT_UNROLL
         for (int r = 0; r < R; ++r) {
           const __m512i av = _mm512_set1_epi64(static_cast<long long>(a[r * lda + k]));
+          ANYBIT_UNROLL
           for (int p = 0; p < P; ++p) acc[r][p] = _mm512_add_epi64(acc[r][p], and_popcount(av, wv[p]));
         }
       }
       const int shift = i + j;
+      ANYBIT_UNROLL
       for (int r = 0; r < R; ++r) {
+        ANYBIT_UNROLL
         for (int p = 0; p < P; ++p) {
           std::int64_t* c = c_rows + r * ldc + p * panel_width;
           if (shift == 0) {

@@ -33,20 +33,27 @@ inline void bitserial_tile(const tile_args& t, const std::uint64_t* a_rows, std:
       for (std::size_t k0 = 0; k0 < t.k_words; k0 += ops::flush_every) {
         const std::size_t k_end = k0 + ops::flush_every < t.k_words ? k0 + ops::flush_every : t.k_words;
         typename ops::acc acc[R][x_count];
+        ANYBIT_UNROLL
         for (int r = 0; r < R; ++r) {
+          ANYBIT_UNROLL
           for (int x = 0; x < x_count; ++x) acc[r][x] = ops::zero();
         }
         for (std::size_t k = k0; k < k_end; ++k) {
           typename ops::a_word av[R];
+          ANYBIT_UNROLL
           for (int r = 0; r < R; ++r) av[r] = ops::prepare_a(a[r * t.a_row_stride + k]);
+          ANYBIT_UNROLL
           for (int x = 0; x < x_count; ++x) {
             const int p = x * ops::lanes / panel_width, q = x * ops::lanes % panel_width;
             const typename ops::w_vec wv = ops::prepare_w(w + p * t.w_panel_stride + k * panel_width + q);
+            ANYBIT_UNROLL
             for (int r = 0; r < R; ++r) acc[r][x] = ops::and_popcount_add(acc[r][x], av[r], wv);
           }
         }
         const bool add = i + j > 0 || k0 > 0;
+        ANYBIT_UNROLL
         for (int r = 0; r < R; ++r) {
+          ANYBIT_UNROLL
           for (int x = 0; x < x_count; ++x) {
             ops::flush(c_rows + r * t.c_row_stride + x * ops::lanes, acc[r][x], i + j, add);
           }

@@ -37,17 +37,22 @@ inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c
   for (std::size_t g0 = 0; g0 < t.k_groups || g0 == 0; g0 += t.chunk_groups) {
     const std::size_t g_end = g0 + t.chunk_groups < t.k_groups ? g0 + t.chunk_groups : t.k_groups;
     __m256i acc[R][P];
+    ANYBIT_UNROLL
     for (int r = 0; r < R; ++r) {
+      ANYBIT_UNROLL
       for (int p = 0; p < P; ++p) acc[r][p] = _mm256_setzero_si256();
     }
     if constexpr (Split) {
       for (std::size_t g = g0; g < g_end; ++g) {
         __m256i w[P];
+        ANYBIT_UNROLL
         for (int p = 0; p < P; ++p) w[p] = load_group(t, p, g);
+        ANYBIT_UNROLL
         for (int r = 0; r < R; ++r) {
           const __m256i ab = broadcast_group(a + r * t.a_row_stride, g);
           const __m256i lo = _mm256_and_si256(ab, low_nibbles);
           const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(ab, 4), low_nibbles);
+          ANYBIT_UNROLL
           for (int p = 0; p < P; ++p) {
             acc[r][p] = _mm256_add_epi32(acc[r][p], _mm256_madd_epi16(_mm256_maddubs_epi16(lo, w[p]), ones));
             acc[r][p] = _mm256_add_epi32(acc[r][p], _mm256_madd_epi16(_mm256_maddubs_epi16(hi, w[p]), sixteens));
@@ -58,24 +63,33 @@ inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c
       for (std::size_t g = g0; g < g_end;) {
         const std::size_t g16_end = g + t.i16_groups < g_end ? g + t.i16_groups : g_end;
         __m256i acc16[R][P];
+        ANYBIT_UNROLL
         for (int r = 0; r < R; ++r) {
+          ANYBIT_UNROLL
           for (int p = 0; p < P; ++p) acc16[r][p] = _mm256_setzero_si256();
         }
         for (; g < g16_end; ++g) {
           __m256i w[P];
+          ANYBIT_UNROLL
           for (int p = 0; p < P; ++p) w[p] = load_group(t, p, g);
+          ANYBIT_UNROLL
           for (int r = 0; r < R; ++r) {
             const __m256i ab = broadcast_group(a + r * t.a_row_stride, g);
+            ANYBIT_UNROLL
             for (int p = 0; p < P; ++p) acc16[r][p] = _mm256_add_epi16(acc16[r][p], _mm256_maddubs_epi16(ab, w[p]));
           }
         }
+        ANYBIT_UNROLL
         for (int r = 0; r < R; ++r) {
+          ANYBIT_UNROLL
           for (int p = 0; p < P; ++p) acc[r][p] = _mm256_add_epi32(acc[r][p], _mm256_madd_epi16(acc16[r][p], ones));
         }
       }
     }
+    ANYBIT_UNROLL
     for (int r = 0; r < R; ++r) {
       const __m256i row_add = _mm256_set1_epi64x(add != nullptr && g0 == 0 ? add[r] : 0);
+      ANYBIT_UNROLL
       for (int p = 0; p < P; ++p) {
         __m256i* out = reinterpret_cast<__m256i*>(c + r * t.c_row_stride + p * 8);
         const __m256i lo = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(acc[r][p]));
@@ -99,20 +113,27 @@ inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c
 template <int R, int P>
 inline void tile_int16(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c, const std::int64_t* add) {
   __m256i acc[R][P];
+  ANYBIT_UNROLL
   for (int r = 0; r < R; ++r) {
+    ANYBIT_UNROLL
     for (int p = 0; p < P; ++p) acc[r][p] = _mm256_setzero_si256();
   }
   for (std::size_t g = 0; g < t.k_groups; ++g) {
     __m256i w[P];
+    ANYBIT_UNROLL
     for (int p = 0; p < P; ++p) w[p] = load_group(t, p, g);
+    ANYBIT_UNROLL
     for (int r = 0; r < R; ++r) {
       const __m256i ab = broadcast_group(a + r * t.a_row_stride, g);
+      ANYBIT_UNROLL
       for (int p = 0; p < P; ++p) acc[r][p] = _mm256_add_epi16(acc[r][p], _mm256_maddubs_epi16(ab, w[p]));
     }
   }
   const __m256i ones = _mm256_set1_epi16(1);
+  ANYBIT_UNROLL
   for (int r = 0; r < R; ++r) {
     const __m256i row_add = _mm256_set1_epi64x(add != nullptr ? add[r] : 0);
+    ANYBIT_UNROLL
     for (int p = 0; p < P; ++p) {
       const __m256i sums = _mm256_madd_epi16(acc[r][p], ones);
       __m256i* out = reinterpret_cast<__m256i*>(c + r * t.c_row_stride + p * 8);

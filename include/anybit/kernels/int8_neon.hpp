@@ -26,21 +26,28 @@ inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c
   for (std::size_t g0 = 0; g0 < t.k_groups || g0 == 0; g0 += t.chunk_groups) {
     const std::size_t g_end = g0 + t.chunk_groups < t.k_groups ? g0 + t.chunk_groups : t.k_groups;
     uint32x4_t acc[R][4];  // [row][column pair]: lanes (col 2q: k0+k1, k2+k3; col 2q+1: k0+k1, k2+k3)
+    ANYBIT_UNROLL
     for (int r = 0; r < R; ++r) {
+      ANYBIT_UNROLL
       for (int q = 0; q < 4; ++q) acc[r][q] = vdupq_n_u32(0);
     }
     for (std::size_t g = g0; g < g_end; ++g) {
       uint8x8_t wv[4];
+      ANYBIT_UNROLL
       for (int q = 0; q < 4; ++q) wv[q] = vld1_u8(w + g * 32 + q * 8);
+      ANYBIT_UNROLL
       for (int r = 0; r < R; ++r) {
         std::uint32_t four;
         std::memcpy(&four, a + r * t.a_row_stride + g * 4, 4);
         const uint8x8_t av = vreinterpret_u8_u32(vdup_n_u32(four));
+        ANYBIT_UNROLL
         for (int q = 0; q < 4; ++q) acc[r][q] = vpadalq_u16(acc[r][q], vmull_u8(av, wv[q]));
       }
     }
+    ANYBIT_UNROLL
     for (int r = 0; r < R; ++r) {
       const int64x2_t row_add = vdupq_n_s64(add != nullptr && g0 == 0 ? add[r] : 0);
+      ANYBIT_UNROLL
       for (int q = 0; q < 4; q += 2) {
         const uint32x4_t sums = vpaddq_u32(acc[r][q], acc[r][q + 1]);  // columns 2q .. 2q + 3
         std::int64_t* out = c + r * t.c_row_stride + 2 * q;

@@ -45,6 +45,7 @@ inline __m512i four_tables(__m128i codes) {
   const __m512i b = _mm512_maskz_broadcast_i32x4(0xFFFF, codes);  // maskz: see int8_avx512.hpp
   const __mmask64 keep[4] = {0xAAAAAAAAAAAAAAAAull, 0xCCCCCCCCCCCCCCCCull, 0xF0F0F0F0F0F0F0F0ull, 0xFF00FF00FF00FF00ull};
   __m512i sum = _mm512_setzero_si512();
+  ANYBIT_UNROLL
   for (int t = 0; t < 4; ++t) {
     const long long c = 0x0101010101010101LL;
     const __m512i control = _mm512_set_epi64(c * (12 + t), c * (12 + t), c * (8 + t), c * (8 + t), c * (4 + t),
@@ -61,6 +62,7 @@ inline void build_tables(const std::uint8_t* codes, std::size_t steps, int a_bit
   const std::size_t per_step = tables_per_step(a_bits);
   for (std::size_t s = 0; s < steps; ++s) {
     __m512i* out = reinterpret_cast<__m512i*>(tables + s * per_step * 64);
+    ANYBIT_UNROLL
     for (int half = 0; half < 2; ++half) {
       const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + s * k_step + 16 * half));
       _mm512_storeu_si512(out + half, four_tables(_mm_and_si128(x, low_nibbles)));
@@ -90,14 +92,18 @@ inline void group_sums(const std::uint8_t* tables, const std::uint8_t* weights, 
   for (std::size_t s0 = 0; s0 < steps; s0 += flush_steps) {
     const std::size_t s_end = s0 + flush_steps < steps ? s0 + flush_steps : steps;
     __m512i even16[sub_blocks], odd16[sub_blocks];
+    ANYBIT_UNROLL
     for (std::size_t b = 0; b < sub_blocks; ++b) even16[b] = odd16[b] = _mm512_setzero_si512();
     for (std::size_t s = s0; s < s_end; s += 2) {
       // The tables of both steps: lo nibbles of groups 0..3 and 4..7, then hi, per step.
       __m512i t[2 * per_step];
       const auto* tp = reinterpret_cast<const __m512i*>(tables + s * per_step * 64);
+      ANYBIT_UNROLL
       for (std::size_t i = 0; i < 2 * per_step; ++i) t[i] = _mm512_load_si512(tp + i);
+      ANYBIT_UNROLL
       for (std::size_t b = 0; b < sub_blocks; ++b) {
         __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+        ANYBIT_UNROLL
         for (std::size_t u = 0; u < 2; ++u) {
           const __m512i idx = _mm512_load_si512(weights + (s + u) * step_bytes + b * 64);
           const __m512i i0 = _mm512_and_si512(idx, nibble);
@@ -117,13 +123,16 @@ inline void group_sums(const std::uint8_t* tables, const std::uint8_t* weights, 
         }
       }
     }
+    ANYBIT_UNROLL
     for (std::size_t b = 0; b < sub_blocks; ++b) {
       _mm512_store_si512(even32[b], _mm512_add_epi32(_mm512_load_si512(even32[b]), widen_lanes(even16[b])));
       _mm512_store_si512(odd32[b], _mm512_add_epi32(_mm512_load_si512(odd32[b]), widen_lanes(odd16[b])));
     }
   }
   // 32-bit lane 8h + q: column 2q (even) or 2q + 1 (odd) of the sub-block, lanes L = h and h + 2.
+  ANYBIT_UNROLL
   for (std::size_t b = 0; b < sub_blocks; ++b) {
+    ANYBIT_UNROLL
     for (std::size_t q = 0; q < 8; ++q) {
       sums[16 * b + 2 * q] = even32[b][q] + even32[b][8 + q];
       sums[16 * b + 2 * q + 1] = odd32[b][q] + odd32[b][8 + q];

@@ -59,10 +59,12 @@ inline void group_sums(const std::uint8_t* tables, const std::uint8_t* weights, 
   const __m512i ones = _mm512_set1_epi8(1), sixteens = _mm512_set1_epi8(16);
   // Two chains per sub-block (lo and hi tables, or the two nibbles) hide vpdpbusd's latency.
   __m512i acc[sub_blocks][2];
+  ANYBIT_UNROLL
   for (std::size_t b = 0; b < sub_blocks; ++b) acc[b][0] = acc[b][1] = _mm512_setzero_si512();
   for (std::size_t s = 0; s < steps; ++s) {
     const auto* t = reinterpret_cast<const __m512i*>(tables + s * per_step * 64);
     const __m512i lo0 = _mm512_load_si512(t), lo1 = _mm512_load_si512(t + 1);
+    ANYBIT_UNROLL
     for (std::size_t b = 0; b < sub_blocks; ++b) {
       const std::uintptr_t ahead = reinterpret_cast<std::uintptr_t>(weights + s * step_bytes + b * 64) + prefetch_distance;
       _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T0);
@@ -82,6 +84,7 @@ inline void group_sums(const std::uint8_t* tables, const std::uint8_t* weights, 
       }
     }
   }
+  ANYBIT_UNROLL
   for (std::size_t b = 0; b < sub_blocks; ++b) {
     _mm512_storeu_si512(sums + 16 * b, _mm512_add_epi32(acc[b][0], acc[b][1]));
   }

@@ -57,6 +57,7 @@ inline __m512i codes64(const float* x, __m512 inv, __m512 zero, __m512 top) {
 // template argument so the loop unrolls (the row loops are instantiated per width).
 template <int Bits>
 inline void store_planes(__m512i codes, __mmask64 valid, std::uint64_t* planes, std::size_t plane_stride) {
+  ANYBIT_UNROLL
   for (int p = 0; p < Bits; ++p) {
     const __m512i bit = _mm512_set1_epi8(static_cast<char>(1u << p));
     planes[static_cast<std::size_t>(p) * plane_stride] = _cvtmask64_u64(_mm512_mask_test_epi8_mask(valid, codes, bit));

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "anybit/core/bitops.hpp"
+#include "anybit/core/platform.hpp"  // ANYBIT_UNROLL
 #include "anybit/kernels/tile_args.hpp"
 
 namespace anybit::kernels::scalar {
