@@ -112,7 +112,8 @@ inline void quantize_activations(const float* x, std::size_t rows, std::size_t c
     const float threshold = binary_threshold(inv, q.zero_point);                // one compare per float
     const auto pack_row = pk.which == path::avx512bw ? kernels::avx512bw::quantize_pack_row_1bit
                                                      : kernels::avx2::quantize_pack_row_1bit;
-    for (std::size_t r = 0; r < rows; ++r) pack_row(x + r * ld, cols, threshold, out.plane_row(0, r), out.view().words_per_row());
+    const std::size_t words = out.view().words_per_row();
+    for (std::size_t r = 0; r < rows; ++r) pack_row(x + r * ld, cols, threshold, out.plane_row(0, r), words);
     return;
   }
   if (pk.which == path::avx512bw) {  // every other width fused: floats to plane words, no code bytes

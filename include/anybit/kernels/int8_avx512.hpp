@@ -58,35 +58,35 @@ inline void tile(const int8_tile_args& t, const std::uint8_t* a, std::int64_t* c
     const std::size_t g_end = g0 + t.chunk_groups < t.k_groups ? g0 + t.chunk_groups : t.k_groups;
     // Every loop over r and p is unrolled: an accumulator indexed at run time lives in memory.
     __m512i acc[R][P];
-ANYBIT_UNROLL
+    ANYBIT_UNROLL
     for (int r = 0; r < R; ++r) {
-ANYBIT_UNROLL
+      ANYBIT_UNROLL
       for (int p = 0; p < P; ++p) acc[r][p] = _mm512_setzero_si512();
     }
     for (std::size_t g = g0; g < g_end; g += 2) {
       __m512i w[P];
-ANYBIT_UNROLL
+      ANYBIT_UNROLL
       for (int p = 0; p < P; ++p) w[p] = load_weights(t, p, g);
       if constexpr (R <= 2) {
         if (g + prefetch_groups < t.k_groups) {
-ANYBIT_UNROLL
+          ANYBIT_UNROLL
           for (int p = 0; p < P; ++p) {
             const std::int8_t* ahead = t.w + p * t.w_panel_stride + (g + prefetch_groups) * 32;
             _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T0);
           }
         }
       }
-ANYBIT_UNROLL
+      ANYBIT_UNROLL
       for (int r = 0; r < R; ++r) {
         const __m512i ab = broadcast_activations(a + r * t.a_row_stride, g);
-ANYBIT_UNROLL
+        ANYBIT_UNROLL
         for (int p = 0; p < P; ++p) acc[r][p] = _mm512_dpbusd_epi32(acc[r][p], ab, w[p]);
       }
     }
-ANYBIT_UNROLL
+    ANYBIT_UNROLL
     for (int r = 0; r < R; ++r) {
       const __m512i row_add = _mm512_set1_epi64(add != nullptr && g0 == 0 ? add[r] : 0);
-ANYBIT_UNROLL
+      ANYBIT_UNROLL
       for (int p = 0; p < P; ++p) {
         // Column j's two int32 lanes, sign-extended and added in its int64 lane.
         const __m512i odd = _mm512_maskz_srai_epi64(0xFF, acc[r][p], 32);
