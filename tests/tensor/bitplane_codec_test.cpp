@@ -1,5 +1,6 @@
 // The codec: row-major uint8 codes <-> bit-planes, against the layout written in bitplane_view.hpp.
 #include <cstdint>
+#include <tuple>
 #include <vector>
 
 #include "anybit/tensor/bitplane_tensor.hpp"
@@ -45,7 +46,33 @@ TEST_CASE("codec round trip for every bit-width and every K in 1..130") {
       REQUIRE(t.bits() == b);
       CHECK(t.to_codes() == codes);
       check_layout(t, codes);
-      CHECK(t.storage_bytes() == static_cast<std::size_t>(b) * rows * t.words_per_row() * 8);
+      CHECK(t.storage_bytes() == static_cast<std::size_t>(b) * rows * t.words_per_row() * 8);  // no 4 KiB planes here
+    }
+  }
+}
+
+TEST_CASE("planes that would be a multiple of 4 KiB are one 64-byte line apart more, and round-trip") {
+  // 8 rows x 512 cols: 8 words per row, 64 words (512 bytes) per plane: no padding. 64 x 1024:
+  // 16 words per row, 1024 words (8 KiB) per plane: padded by 8 words, so word 0 of plane p sits
+  // p lines past a 4 KiB boundary, in a different L1 set for each plane.
+  for (const auto& [rows, cols, padded] : {std::tuple{8u, 512u, false}, std::tuple{64u, 1024u, true}, std::tuple{8u, 4096u, true},
+                                           std::tuple{3u, 130u, false}}) {
+    for (int b : {1, 2, 8}) {
+      const auto codes = test::random_codes(std::size_t{rows} * cols, b, rows + cols + static_cast<std::size_t>(b));
+      const auto t = bitplane_tensor<>::from_codes(codes.data(), rows, cols, b);
+      const std::size_t plane_words = std::size_t{rows} * t.words_per_row();
+      CHECK(t.view().plane_stride() == plane_words + (padded ? 8 : 0));
+      CHECK(t.storage_bytes() == static_cast<std::size_t>(b) * t.view().plane_stride() * 8);
+      if (padded) {
+        for (int p = 1; p < b; ++p) {
+          const auto offset = reinterpret_cast<std::uintptr_t>(t.plane_row(p, 0)) - reinterpret_cast<std::uintptr_t>(t.plane_row(0, 0));
+          CHECK(offset % 4096 == static_cast<std::size_t>(p) * 64 % 4096);
+        }
+      }
+      CHECK(t.to_codes() == codes);
+      check_layout(t, codes);
+      const bitplane_view top = t.top(1);  // the nested view steps over the padding line too
+      for (std::size_t i = 0; i < codes.size(); i += 37) CHECK(top.code(i / cols, i % cols) == codes[i] >> (b - 1));
     }
   }
 }

@@ -3,7 +3,8 @@
 // `bitplane_tensor<4>` has its width fixed at compile time; `bitplane_tensor<>` (that is,
 // `bitplane_tensor<dynamic>`) takes it at run time. Both share the layout described in
 // bitplane_view.hpp: b planes, 64 codes per word along cols, rows padded with zero bits to
-// 64 bytes, storage 64-byte aligned. Overhead: at most 511 padding bits per row and plane.
+// 64 bytes, storage 64-byte aligned. Overhead: at most 511 padding bits per row and plane, and
+// one 64-byte line per plane when a plane would be a multiple of 4 KiB.
 //
 // Invariant: every bit past `cols` in a row is zero. The codec keeps it; code that writes
 // planes directly through `plane_row` must keep it too, or AND-popcount sums go wrong.
@@ -109,7 +110,7 @@ class bitplane_tensor {
       throw shape_error(detail::message("anybit: bitplane_tensor of ", rows, " x ", words_per_row * 64,
                                         " bits per plane does not fit in memory addresses"));
     }
-    return rows * words_per_row;
+    return bitplane_plane_stride(rows, words_per_row);
   }
 
   void check_code_range(const std::uint8_t* codes) const {
