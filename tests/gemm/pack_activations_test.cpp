@@ -225,7 +225,7 @@ TEST_CASE("pack_activations names a code that does not fit") {
 TEST_CASE("the AVX-512 packer equals the scalar packer and the codec, from codes") {
   for (path p : avx512_packer_paths()) {
     for (int bits = 1; bits <= 8; ++bits) {
-      for (std::size_t cols : {1, 63, 64, 65, 127, 200, 1000}) {
+      for (std::size_t cols : {1, 63, 64, 65, 127, 200, 512, 1000, 1024}) {  // 512, 1024 with ld = cols: one run
         for (std::size_t rows : {1, 4}) {
           for (std::size_t ld : {cols, cols + 1, cols + 67}) {
             auto codes = test::random_codes(rows * ld, bits, cols * 31 + ld + static_cast<std::size_t>(bits));
@@ -266,7 +266,7 @@ TEST_CASE("the AVX-512 packer quantizes floats as quantize_code, ties, clamps, z
       for (const activation_quant q : {activation_quant{0.25f, 2.0f}, activation_quant{0.5f, 0.5f}, activation_quant{0.3f, 1.7f},
                                        activation_quant{0.3f, 127.5f}, activation_quant{0.7f, 1.7f},
                                        activation_quant{2.0f / top, top / 2.0f}}) {
-        for (std::size_t cols : {1, 63, 64, 65, 127, 200, 1000}) {
+        for (std::size_t cols : {1, 63, 64, 65, 127, 200, 512, 1000, 1024}) {  // 512, 1024 with ld = cols: one run
           for (std::size_t rows : {1, 4}) {
             for (std::size_t ld : {cols, cols + 1, cols + 67}) {
               const auto x = awkward_floats(rows * ld, q, bits, cols * 7 + ld + static_cast<std::size_t>(bits));
@@ -298,7 +298,7 @@ TEST_CASE("the AVX-512 packer quantizes floats as quantize_code, ties, clamps, z
     for (int bits : {1, 2, 5, 8}) {
       const float top = static_cast<float>(max_code(bits));
       const activation_quant q{0.25f, 2.0f};
-      for (std::size_t cols : {1, 63, 64, 65, 127, 200, 1000}) {
+      for (std::size_t cols : {1, 63, 64, 65, 127, 200, 512, 1000, 1024}) {
         const auto x = awkward_floats(cols, q, bits, cols + 100 * static_cast<std::size_t>(bits));
         std::vector<std::uint8_t> simd(cols + 1, 0xA5), portable(cols + 1, 0xA5);
         kernels::avx512bw::quantize_row(x.data(), cols, 4.0f, q.zero_point, top, simd.data());
@@ -320,6 +320,27 @@ TEST_CASE("the AVX-512 packer names a code that does not fit, in a full block or
       const std::string msg = test::thrown_message<bit_width_error>([&] { pack_activations(codes.data(), 2, 70, 70, 3, out, ctx); });
       const std::string expected = "code 9 at row 1, column " + std::to_string(column);
       CHECK_MESSAGE(msg.find(expected) != std::string::npos, std::string(path_name(p)), ": ", msg);
+    }
+  }
+}
+
+TEST_CASE("rows packed as one run into planes a line apart: 64 x 1024, the benchmark's shape, on every path") {
+  const std::size_t rows = 64, cols = 1024;  // 8 KiB planes: padded by a line (bitplane_view.hpp)
+  for (int bits = 1; bits <= 8; ++bits) {
+    const activation_quant q{0.3f, static_cast<float>(max_code(bits)) / 2.0f};
+    const float inv = quantization_inverse_scale(q.scale), top = static_cast<float>(max_code(bits));
+    const auto x = awkward_floats(rows * cols, q, bits, 4242 + static_cast<std::size_t>(bits));
+    std::vector<std::uint8_t> expected(rows * cols);
+    for (std::size_t i = 0; i < x.size(); ++i) expected[i] = quantize_code(x[i], inv, q.zero_point, top);
+    const auto oracle = bitplane_tensor<>::from_codes(expected.data(), rows, cols, bits);
+    REQUIRE(oracle.view().plane_stride() != rows * oracle.words_per_row());
+    for (path p : packer_paths()) {
+      gemm_context ctx = forced(p);
+      bitplane_tensor<> from_floats(1, 1, 1), from_codes(1, 1, 1);
+      quantize_activations(x.data(), rows, cols, cols, q, bits, from_floats, ctx);
+      pack_activations(expected.data(), rows, cols, cols, bits, from_codes, ctx);
+      CHECK_MESSAGE(same_planes(from_floats, oracle), std::string(path_name(p)), " bits ", bits);
+      CHECK_MESSAGE(same_planes(from_codes, oracle), std::string(path_name(p)), " bits ", bits);
     }
   }
 }

@@ -78,6 +78,14 @@ inline void pack_rows(const packer& pk, const std::uint8_t* codes, std::size_t r
   }
 }
 
+// True when the rows follow each other without a gap both in the source (ld == cols) and in
+// every plane (no padding words): then they pack as one long row. That is faster than row by
+// row (pack_vs_gemm W1A1 64x1024x1024: 3.02-3.07 % against 3.08-3.17 % of the GEMM, medians of
+// 10 in alternation), as the loop runs on without an exit per row.
+inline bool rows_are_one_run(std::size_t ld, std::size_t cols, std::size_t words_per_row) {
+  return ld == cols && cols == words_per_row * 64;
+}
+
 }  // namespace detail
 
 /// Packs rows x cols codes (row stride ld) of `bits` bits into out. A code >= 2^bits throws
@@ -113,11 +121,20 @@ inline void quantize_activations(const float* x, std::size_t rows, std::size_t c
     const auto pack_row = pk.which == path::avx512bw ? kernels::avx512bw::quantize_pack_row_1bit
                                                      : kernels::avx2::quantize_pack_row_1bit;
     const std::size_t words = out.view().words_per_row();
+    if (detail::rows_are_one_run(ld, cols, words)) {
+      pack_row(x, rows * cols, threshold, out.plane_row(0, 0), rows * words);
+      return;
+    }
     for (std::size_t r = 0; r < rows; ++r) pack_row(x + r * ld, cols, threshold, out.plane_row(0, r), words);
     return;
   }
   if (pk.which == path::avx512bw) {  // every other width fused: floats to plane words, no code bytes
     const bitplane_view v = out.view();
+    if (detail::rows_are_one_run(ld, cols, v.words_per_row())) {
+      kernels::avx512bw::quantize_pack_row(x, rows * cols, inv, q.zero_point, bits, out.plane_row(0, 0), v.plane_stride(),
+                                           rows * v.words_per_row());
+      return;
+    }
     for (std::size_t r = 0; r < rows; ++r) {
       kernels::avx512bw::quantize_pack_row(x + r * ld, cols, inv, q.zero_point, bits, out.plane_row(0, r), v.plane_stride(),
                                            v.words_per_row());
