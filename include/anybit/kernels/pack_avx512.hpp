@@ -71,12 +71,15 @@ inline __mmask32 half_word_above(const float* x, __m512 threshold) {
   return _mm512_kunpackw(high, low);
 }
 
-// The 1-bit codes of 64 floats into *word, stored as two 32-bit halves (x86 is little-endian):
-// a third kunpck joining them competes with the compares for port 5; pack_vs_gemm W1A1 went
-// from 3.5 to 3.0-3.2 % without it.
+// The 1-bit codes of 64 floats into *word, as two 32-bit halves (x86 is little-endian). The
+// four compares are port 5's, as is kunpck, the mask op joining two 16-bit masks; the low half
+// is joined there and the high half through general registers (kmov to them runs on port 0), so
+// port 5 does 5 ops per word instead of 6 (pack_vs_gemm W1A1: see docs/performance.md). A
+// third kunpck joining the halves, as first written, made it 7.
 inline void store_word_above(const float* x, __m512 threshold, std::uint64_t* word) {
   const std::uint32_t low = _cvtmask32_u32(half_word_above(x, threshold));
-  const std::uint32_t high = _cvtmask32_u32(half_word_above(x + 32, threshold));
+  const std::uint32_t high = _cvtmask16_u32(_mm512_cmp_ps_mask(_mm512_loadu_ps(x + 32), threshold, _CMP_GT_OQ)) |
+                             _cvtmask16_u32(_mm512_cmp_ps_mask(_mm512_loadu_ps(x + 48), threshold, _CMP_GT_OQ)) << 16;
   std::memcpy(reinterpret_cast<char*>(word), &low, 4);
   std::memcpy(reinterpret_cast<char*>(word) + 4, &high, 4);
 }
