@@ -78,12 +78,17 @@ inline void pack_rows(const packer& pk, const std::uint8_t* codes, std::size_t r
   }
 }
 
-// True when the rows follow each other without a gap both in the source (ld == cols) and in
-// every plane (cols fills its words: no row padding): then they pack as one long row. That is faster than row by
-// row (pack_vs_gemm W1A1 64x1024x1024: 3.02-3.07 % against 3.08-3.17 % of the GEMM, medians of
-// 10 in alternation), as the loop runs on without an exit per row.
-inline bool rows_are_one_run(std::size_t ld, std::size_t cols, std::size_t words_per_row) {
-  return ld == cols && cols == words_per_row * 64;
+// The rows as the fused packers walk them: when they follow each other without a gap both in
+// the source (ld == cols) and in every plane (cols fills its words: no row padding), as one
+// long row. That is faster than row by row (pack_vs_gemm W1A1 64x1024x1024: 3.02-3.07 % against
+// 3.08-3.17 % of the GEMM, medians of 10 in alternation): the loop runs on without an exit per row.
+struct row_runs {
+  std::size_t count, cols, words;
+};
+
+inline row_runs runs_of(std::size_t rows, std::size_t cols, std::size_t ld, std::size_t words_per_row) {
+  const bool one_run = ld == cols && cols == words_per_row * 64 && rows > 0;
+  return one_run ? row_runs{1, rows * cols, rows * words_per_row} : row_runs{rows, cols, words_per_row};
 }
 
 }  // namespace detail
@@ -120,24 +125,16 @@ inline void quantize_activations(const float* x, std::size_t rows, std::size_t c
     const float threshold = binary_threshold(inv, q.zero_point);                // one compare per float
     const auto pack_row = pk.which == path::avx512bw ? kernels::avx512bw::quantize_pack_row_1bit
                                                      : kernels::avx2::quantize_pack_row_1bit;
-    const std::size_t words = out.view().words_per_row();
-    if (detail::rows_are_one_run(ld, cols, words)) {
-      pack_row(x, rows * cols, threshold, out.plane_row(0, 0), rows * words);
-      return;
-    }
-    for (std::size_t r = 0; r < rows; ++r) pack_row(x + r * ld, cols, threshold, out.plane_row(0, r), words);
+    const detail::row_runs runs = detail::runs_of(rows, cols, ld, out.view().words_per_row());
+    for (std::size_t r = 0; r < runs.count; ++r) pack_row(x + r * ld, runs.cols, threshold, out.plane_row(0, r), runs.words);
     return;
   }
   if (pk.which == path::avx512bw) {  // every other width fused: floats to plane words, no code bytes
     const bitplane_view v = out.view();
-    if (detail::rows_are_one_run(ld, cols, v.words_per_row())) {
-      kernels::avx512bw::quantize_pack_row(x, rows * cols, inv, q.zero_point, bits, out.plane_row(0, 0), v.plane_stride(),
-                                           rows * v.words_per_row());
-      return;
-    }
-    for (std::size_t r = 0; r < rows; ++r) {
-      kernels::avx512bw::quantize_pack_row(x + r * ld, cols, inv, q.zero_point, bits, out.plane_row(0, r), v.plane_stride(),
-                                           v.words_per_row());
+    const detail::row_runs runs = detail::runs_of(rows, cols, ld, v.words_per_row());
+    for (std::size_t r = 0; r < runs.count; ++r) {
+      kernels::avx512bw::quantize_pack_row(x + r * ld, runs.cols, inv, q.zero_point, bits, out.plane_row(0, r), v.plane_stride(),
+                                           runs.words);
     }
     return;
   }

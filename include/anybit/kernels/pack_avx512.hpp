@@ -64,11 +64,9 @@ inline void store_planes(__m512i codes, __mmask64 valid, std::uint64_t* planes, 
   }
 }
 
-// 1-bit codes of 32 floats as a mask: bit k is x[k] > threshold (false for NaN).
-inline __mmask32 half_word_above(const float* x, __m512 threshold) {
-  const __mmask16 low = _mm512_cmp_ps_mask(_mm512_loadu_ps(x), threshold, _CMP_GT_OQ);
-  const __mmask16 high = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + 16), threshold, _CMP_GT_OQ);
-  return _mm512_kunpackw(high, low);
+// 1-bit codes of 16 floats as a mask: bit k is x[k] > threshold (false for NaN).
+inline __mmask16 above(const float* x, __m512 threshold) {
+  return _mm512_cmp_ps_mask(_mm512_loadu_ps(x), threshold, _CMP_GT_OQ);
 }
 
 // The 1-bit codes of 64 floats into *word, as two 32-bit halves (x86 is little-endian). The
@@ -77,9 +75,8 @@ inline __mmask32 half_word_above(const float* x, __m512 threshold) {
 // port 5 does 5 ops per word instead of 6 (pack_vs_gemm W1A1: see docs/performance.md). A
 // third kunpck joining the halves, as first written, made it 7.
 inline void store_word_above(const float* x, __m512 threshold, std::uint64_t* word) {
-  const std::uint32_t low = _cvtmask32_u32(half_word_above(x, threshold));
-  const std::uint32_t high = _cvtmask16_u32(_mm512_cmp_ps_mask(_mm512_loadu_ps(x + 32), threshold, _CMP_GT_OQ)) |
-                             _cvtmask16_u32(_mm512_cmp_ps_mask(_mm512_loadu_ps(x + 48), threshold, _CMP_GT_OQ)) << 16;
+  const std::uint32_t low = _cvtmask32_u32(_mm512_kunpackw(above(x + 16, threshold), above(x, threshold)));
+  const std::uint32_t high = _cvtmask16_u32(above(x + 32, threshold)) | _cvtmask16_u32(above(x + 48, threshold)) << 16;
   std::memcpy(reinterpret_cast<char*>(word), &low, 4);
   std::memcpy(reinterpret_cast<char*>(word) + 4, &high, 4);
 }
