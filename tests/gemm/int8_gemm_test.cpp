@@ -1,4 +1,4 @@
-// The int8 paths (avx512_int8, avx2_int8, neon_int8), each forced in turn: exact sums against
+// The int8 paths (avx512_int8, avx2_int8, neon_dot, neon_int8), each forced in turn: exact sums against
 // the reference for every width pair and ragged shapes, K across the driver's int32 chunks, the
 // overflow guard, nested widths through the cached byte panels (one form per group order), the
 // plane unpacker, and the path choice between int8 and bit-serial.
@@ -75,7 +75,8 @@ std::size_t chunk_groups(int ba, int bw) {
 }
 
 // All (W, A) in 1..8 x 1..8 with M, N past the largest tiles (avx512_int8: 6 rows, 30 per call,
-// 4 panels of 8 columns; the driver: 64 columns) and K across group and pair edges, with primes;
+// 4 panels of 8 columns; the driver: 64 columns) and K across group and pair edges, with primes
+// (11 and 59: 3 and 15 groups, past neon_dot's steps of 4);
 // every M and N up to one past a kernel call at one pair; K on both sides of two int32 chunks
 // with the largest products; the K = 70000 overflow guard.
 void check_path(path p) {
@@ -84,7 +85,7 @@ void check_path(path p) {
     for (int bw = 1; bw <= 8; ++bw) {
       for (std::size_t m : {1u, 2u, 3u, 5u, 6u, 7u, 31u}) {
         for (std::size_t n : {1u, 7u, 9u, 31u, 33u, 65u}) {
-          for (std::size_t k : {1u, 2u, 3u, 5u, 7u, 8u, 61u, 64u, 67u, 131u}) {
+          for (std::size_t k : {1u, 2u, 3u, 5u, 7u, 8u, 11u, 59u, 61u, 64u, 67u, 131u}) {
             if (!random_matches(p, m, n, k, ba, bw)) return;
           }
         }
@@ -152,6 +153,9 @@ TEST_CASE("int8 path avx2_int8 equals reference for every width pair, ragged sha
 TEST_CASE("int8 path neon_int8 equals reference for every width pair, ragged shape and chunk edge") {
   check_path(path::neon_int8);
 }
+TEST_CASE("int8 path neon_dot equals reference for every width pair, ragged shape and chunk edge") {
+  check_path(path::neon_dot);
+}
 
 TEST_CASE("int8 path avx512_int8: 1 and 2 threads identical, nested widths from cached byte panels") {
   check_nested(path::avx512_int8);
@@ -161,6 +165,9 @@ TEST_CASE("int8 path avx2_int8: 1 and 2 threads identical, nested widths from ca
 }
 TEST_CASE("int8 path neon_int8: 1 and 2 threads identical, nested widths from cached byte panels") {
   check_nested(path::neon_int8);
+}
+TEST_CASE("int8 path neon_dot: 1 and 2 threads identical, nested widths from cached byte panels") {
+  check_nested(path::neon_dot);
 }
 
 TEST_CASE("the int8 paths of a build each read their own cached byte-panel form, in any order") {
@@ -228,6 +235,7 @@ TEST_CASE("the front end picks int8 for wide pairs and bit-serial for narrow one
   CHECK(is_int8_path(path::avx512_int8));
   CHECK(is_int8_path(path::avx2_int8));
   CHECK(is_int8_path(path::neon_int8));
+  CHECK(is_int8_path(path::neon_dot));
   const detail::int8_kernel* best = detail::usable_int8_kernel(all_paths);
   if (best == nullptr) {
     std::printf("ANYBIT_SKIP: no int8 path is supported by this CPU or build\n");

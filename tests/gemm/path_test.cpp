@@ -42,6 +42,8 @@ TEST_CASE("this build compiles the kernels of its architecture") {
   CHECK((compiled_paths() & mask_of(path::scalar)) != 0);
 #if ANYBIT_ARCH_AARCH64
   CHECK((supported_paths() & mask_of(path::neon)) != 0);  // baseline on aarch64: must run under qemu
+  CHECK(((compiled_paths() & mask_of(path::neon_dot)) != 0) == (ANYBIT_NEON_DOT_KERNEL == 1));
+  CHECK(((supported_paths() & mask_of(path::neon_dot)) != 0) == (ANYBIT_NEON_DOT_KERNEL && cpu().neon_dotprod));
 #endif
 #if ANYBIT_X86_KERNELS
   CHECK((compiled_paths() & mask_of(path::avx2)) != 0);

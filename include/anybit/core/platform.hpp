@@ -22,6 +22,14 @@
 #define ANYBIT_X86_KERNELS 0
 #endif
 
+// The NEON dot-product kernel (udot) beside baseline NEON: GCC declares its intrinsics for a
+// function target (armv8.2-a+dotprod); Clang 14 only when the whole build targets dotprod.
+#if ANYBIT_ARCH_AARCH64 && ((defined(__GNUC__) && !defined(__clang__)) || defined(__ARM_FEATURE_DOTPROD))
+#define ANYBIT_NEON_DOT_KERNEL 1
+#else
+#define ANYBIT_NEON_DOT_KERNEL 0
+#endif
+
 // Fully unrolls the loop that follows, whose trip count is a compile-time constant (tile rows,
 // weight panels, accumulators). GCC at -O2 (CMake's RelWithDebInfo) keeps such loops and their
 // arrays of vectors in memory: the bit-serial tiles ran 1.5-2.9x slower than at -O3 without it.

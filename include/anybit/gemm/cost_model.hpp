@@ -41,6 +41,9 @@ inline double calibrated_rate(path p) {
     case path::avx512_int8: return vnni_rates().rate;  // gemm_bench int8/avx512_int8/W4A4/1024x1024x1024, Zen 5: 650
     case path::avx2_int8: return 200.0;  // gemm_bench int8/avx2_int8/W4A4/1024x1024x1024, AMD EPYC (int16 sums)
     case path::neon_int8: return 25.0;   // not yet measured on hardware: a guess, ordering only
+    // Not measured on hardware either: research/perf-anchors.md section 6 estimates the udot
+    // crossover with NEON bit-serial at about 2.7 plane pairs on a 2-pipe Cortex-A76-class core.
+    case path::neon_dot: return 100.0 / 2.7;
     case path::avx512_lut: return 780.0;  // A <= 4 (see estimated_cost), scaled as below
     case path::avx512_vbmi_lut: return 910.0;  // A <= 4: 1.17 x avx512_lut on the same machine (below)
     case path::scalar: return 40.0;
@@ -65,7 +68,7 @@ inline double calibrated_rate(path p) {
 inline double estimated_cost(path p, int w_bits, int a_bits, std::size_t rows) {
   const double row_factor = static_cast<double>(rows) / (static_cast<double>(rows) + 1.7);
   const auto r = static_cast<double>(rows);
-  if (p == path::neon_int8) return 1.0 / (calibrated_rate(p) * row_factor);
+  if (p == path::neon_int8 || p == path::neon_dot) return 1.0 / (calibrated_rate(p) * row_factor);
   // Streaming weight planes costs more per plane as W grows: at 1x4096x4096 the first plane
   // (2 MiB) stays in L2 and the others come from L3 (per-plane time 1.4x at W2, 1.6x at W4,
   // 1.7x at W8 for both avx512 and the lookup paths, Xeon, 2026-12-03). The int8 bytes stream

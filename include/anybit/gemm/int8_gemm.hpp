@@ -1,11 +1,11 @@
 // anybit/gemm/int8_gemm.hpp — the int8 paths: codes as bytes (vpdpbusd with AVX-512 VNNI,
-// vpmaddubsw on AVX2, vmull_u8 on NEON).
+// vpmaddubsw on AVX2, udot on NEON with the dot product, else vmull_u8).
 //
 // Bit-serial cost grows with W * A plane pairs; the int8 path's does not, so it wins once W * A
 // is large (research/perf-anchors.md: from about 3 plane pairs on AVX2). Weights become signed
 // byte panels once per nested width (cached beside the planes: packed_weights' derived forms);
 // for the u8 x s8 instructions 8-bit weight codes are stored as q - 128 and corrected by
-// 128 * (activation row sum); NEON multiplies unsigned codes directly.
+// 128 * (activation row sum); both NEON kernels multiply unsigned codes directly.
 // Activations come as bytes (byte_activations.hpp), or as planes unpacked per call. Output: the same exact int64
 // sums the bit-serial path gives, so every output stage is shared and bit-identical.
 #pragma once
@@ -31,6 +31,7 @@
 #include "anybit/kernels/int8_avx2.hpp"
 #include "anybit/kernels/int8_avx512.hpp"
 #include "anybit/kernels/int8_neon.hpp"
+#include "anybit/kernels/int8_neon_dot.hpp"
 #include "anybit/kernels/pack_avx2.hpp"
 #include "anybit/kernels/pack_scalar.hpp"
 #include "anybit/tensor/bitplane_view.hpp"
@@ -93,6 +94,10 @@ inline const std::vector<int8_kernel>& compiled_int8_kernels() {
                  false, true});
     l.push_back({path::avx2_int8, kernels::avx2_int8::run, int8_row_block, kernels::avx2_int8::np, false, false});
 #elif ANYBIT_ARCH_AARCH64
+#if ANYBIT_NEON_DOT_KERNEL
+    l.push_back({path::neon_dot, kernels::neon_dot::run, int8_row_block, kernels::neon_dot::np,
+                 kernels::neon_dot::unsigned_weights, false});
+#endif
     l.push_back({path::neon_int8, kernels::neon_int8::run, int8_row_block, kernels::neon_int8::np,
                  kernels::neon_int8::unsigned_weights, false});
 #endif

@@ -27,13 +27,14 @@ enum class path : unsigned {
   avx512_int8 = 1u << 8,  // codes as bytes, AVX-512 VNNI vpdpbusd: no int16 stage
   avx512_lut = 1u << 9,   // codes as bytes in per-row tables, weight nibbles look them up (vpshufb): GEMV
   avx512_vbmi_lut = 1u << 10,  // the same tables, looked up by vpermb and summed by vpdpbusd (VBMI, VNNI)
+  neon_dot = 1u << 11,         // codes as bytes, the ARMv8.2 dot product (udot)
 };
 
 using path_mask = unsigned;
-inline constexpr path_mask all_paths = 0x7FFu;
+inline constexpr path_mask all_paths = 0xFFFu;
 inline constexpr path all_path_values[] = {path::reference, path::scalar,    path::avx2,      path::avx512,
                                            path::neon,      path::avx2_int8, path::neon_int8, path::avx512bw,
-                                           path::avx512_int8, path::avx512_lut, path::avx512_vbmi_lut};
+                                           path::avx512_int8, path::avx512_lut, path::avx512_vbmi_lut, path::neon_dot};
 inline constexpr path bitserial_path_values[] = {path::reference, path::scalar, path::avx2,
                                                  path::avx512,    path::neon,   path::avx512bw};
 
@@ -41,7 +42,8 @@ constexpr path_mask mask_of(path p) noexcept { return static_cast<path_mask>(p);
 
 /// The int8 paths (codes as bytes, multiplied); with the lookup paths, the paths that read
 /// activations as bytes. The others are bit-serial.
-inline constexpr path_mask int8_paths = mask_of(path::avx2_int8) | mask_of(path::avx512_int8) | mask_of(path::neon_int8);
+inline constexpr path_mask int8_paths =
+    mask_of(path::avx2_int8) | mask_of(path::avx512_int8) | mask_of(path::neon_int8) | mask_of(path::neon_dot);
 inline constexpr path_mask lut_paths = mask_of(path::avx512_lut) | mask_of(path::avx512_vbmi_lut);
 inline constexpr path_mask byte_paths = int8_paths | lut_paths;
 
@@ -58,6 +60,7 @@ inline const char* path_name(path p) noexcept {
     case path::avx512_int8: return "avx512_int8";
     case path::avx512_lut: return "avx512_lut";
     case path::avx512_vbmi_lut: return "avx512_vbmi_lut";
+    case path::neon_dot: return "neon_dot";
   }
   return "unknown";
 }
@@ -71,6 +74,9 @@ constexpr path_mask compiled_paths() noexcept {
 #endif
 #if ANYBIT_ARCH_AARCH64
   m |= mask_of(path::neon) | mask_of(path::neon_int8);
+#endif
+#if ANYBIT_NEON_DOT_KERNEL
+  m |= mask_of(path::neon_dot);
 #endif
   return m;
 }
@@ -86,6 +92,7 @@ inline path_mask supported_paths() {
   if (cpu().avx512bw && cpu().avx2) m |= mask_of(path::avx512_lut);
   if (cpu().avx512_vbmi && cpu().avx512_vnni && cpu().avx2) m |= mask_of(path::avx512_vbmi_lut);  // with AVX-512 F, BW, VL
   if (cpu().neon) m |= mask_of(path::neon) | mask_of(path::neon_int8);
+  if (cpu().neon_dotprod) m |= mask_of(path::neon_dot);
   return m & compiled_paths();
 }
 
