@@ -215,6 +215,17 @@ TEST_CASE("pack_activations names a code that does not fit") {
     const std::string msg = test::thrown_message<bit_width_error>([&] { pack_activations(codes.data(), 2, 70, 70, 3, out, ctx); });
     CHECK_MESSAGE(msg.find("code 9 at row 1, column 4") != std::string::npos, msg);
   }
+  // Rows of whole words with no gap are packed as one run (pack_activations.hpp): the message
+  // still names the row and column, not the position in the run.
+  std::vector<std::uint8_t> run(3 * 512, 1);  // 512: rows of whole 64-byte lines of plane words
+  run[2 * 512 + 300] = 9;
+  for (path p : packer_paths()) {
+    gemm_context ctx;
+    ctx.allowed = mask_of(p);
+    bitplane_tensor<> out(1, 1, 1);
+    const std::string msg = test::thrown_message<bit_width_error>([&] { pack_activations(run.data(), 3, 512, 512, 3, out, ctx); });
+    CHECK_MESSAGE(msg.find("code 9 at row 2, column 300") != std::string::npos, path_name(p), ": ", msg);
+  }
   gemm_context ctx;
   bitplane_tensor<> out(1, 1, 1);
   CHECK_THROWS_AS(pack_activations(codes.data(), 2, 70, 60, 3, out, ctx), shape_error);

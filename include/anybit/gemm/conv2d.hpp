@@ -94,7 +94,7 @@ inline void im2col_pack(const std::uint8_t* x, int bits, std::uint8_t pad_code, 
         }
         const bitplane_view v = out.view();
         const std::uint8_t seen = use.pack(row.data(), k, bits, out.plane_row(0, m), v.plane_stride(), v.words_per_row());
-        if ((seen >> bits) != 0) detail::throw_code_range(row.data(), m, k, bits);
+        if ((seen >> bits) != 0) detail::throw_code_range(row.data(), k, m, 1, k, bits);
       }
     }
   }

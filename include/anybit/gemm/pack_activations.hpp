@@ -58,30 +58,28 @@ inline void check_source(const void* p, std::size_t rows, std::size_t cols, std:
   if (rows * cols != 0 && p == nullptr) throw shape_error("anybit: activation pointer is null");
 }
 
-// Names the first code of row r that does not fit (called only when one does not).
-[[noreturn]] inline void throw_code_range(const std::uint8_t* row, std::size_t r, std::size_t cols, int bits) {
-  for (std::size_t k = 0; k < cols; ++k) {
-    if (row[k] > max_code(bits)) {
-      throw bit_width_error(message("anybit: activation code ", unsigned{row[k]}, " at row ", r, ", column ", k,
-                                    " does not fit in ", bits, " bits, expected 0..", max_code(bits)));
+// Names the first code that does not fit among `count` rows of `cols` codes (row i at
+// codes + i * ld, reported as row first + i); called only when one does not.
+[[noreturn]] inline void throw_code_range(const std::uint8_t* codes, std::size_t ld, std::size_t first, std::size_t count,
+                                          std::size_t cols, int bits) {
+  for (std::size_t i = 0; i < count; ++i) {
+    for (std::size_t k = 0; k < cols; ++k) {
+      const std::uint8_t code = codes[i * ld + k];
+      if (code > max_code(bits)) {
+        throw bit_width_error(message("anybit: activation code ", unsigned{code}, " at row ", first + i, ", column ", k,
+                                      " does not fit in ", bits, " bits, expected 0..", max_code(bits)));
+      }
     }
   }
   throw error("anybit: activation code range check failed without an offending code");
 }
 
-inline void pack_rows(const packer& pk, const std::uint8_t* codes, std::size_t rows, std::size_t cols, std::size_t ld,
-                      int bits, bitplane_tensor<>& out) {
-  const bitplane_view v = out.view();
-  for (std::size_t r = 0; r < rows; ++r) {
-    const std::uint8_t seen = pk.pack(codes + r * ld, cols, bits, out.plane_row(0, r), v.plane_stride(), v.words_per_row());
-    if ((seen >> bits) != 0) throw_code_range(codes + r * ld, r, cols, bits);
-  }
-}
-
-// The rows as the fused packers walk them: when they follow each other without a gap both in
-// the source (ld == cols) and in every plane (cols fills its words: no row padding), as one
-// long row. That is faster than row by row (pack_vs_gemm W1A1 64x1024x1024: 3.02-3.07 % against
-// 3.08-3.17 % of the GEMM, medians of 10 in alternation): the loop runs on without an exit per row.
+// The rows as the packers walk them: when they follow each other without a gap both in the
+// source (ld == cols) and in every plane (cols fills its words: no row padding), as one long
+// row. That is faster than row by row: from floats (pack_vs_gemm W1A1 64x1024x1024) 3.02-3.07 %
+// against 3.08-3.17 % of the GEMM, medians of 10 in alternation, as the loop runs on without an
+// exit per row; from codes (pack_codes_vs_gemm W1A1) 2.16-2.20 % against 1.18-1.44 %, with
+// kernels::avx512bw::pack_row's whole words in a loop of their own (3 alternations, session 10).
 struct row_runs {
   std::size_t count, cols, words;
 };
@@ -89,6 +87,16 @@ struct row_runs {
 inline row_runs runs_of(std::size_t rows, std::size_t cols, std::size_t ld, std::size_t words_per_row) {
   const bool one_run = ld == cols && cols == words_per_row * 64 && rows > 0;
   return one_run ? row_runs{1, rows * cols, rows * words_per_row} : row_runs{rows, cols, words_per_row};
+}
+
+inline void pack_rows(const packer& pk, const std::uint8_t* codes, std::size_t rows, std::size_t cols, std::size_t ld,
+                      int bits, bitplane_tensor<>& out) {
+  const bitplane_view v = out.view();
+  const row_runs runs = runs_of(rows, cols, ld, v.words_per_row());
+  for (std::size_t r = 0; r < runs.count; ++r) {
+    const std::uint8_t seen = pk.pack(codes + r * ld, runs.cols, bits, out.plane_row(0, r), v.plane_stride(), runs.words);
+    if ((seen >> bits) != 0) throw_code_range(codes + r * ld, ld, r, rows - r, cols, bits);  // earlier runs fit
+  }
 }
 
 }  // namespace detail

@@ -84,15 +84,19 @@ inline void store_word_above(const float* x, __m512 threshold, std::uint64_t* wo
 template <int Bits>
 inline std::uint8_t pack_row(const std::uint8_t* codes, std::size_t cols, std::uint64_t* planes, std::size_t plane_stride,
                              std::size_t words) {
+  // Whole words in a loop of their own: with the ragged-end test inside, it ran at half the
+  // speed of reading the codes.
   __m512i seen = _mm512_setzero_si512();
-  for (std::size_t w = 0; w < words; ++w) {
+  const std::size_t full = std::min(cols / 64, words);
+  std::size_t w = 0;
+  for (; w < full; ++w) {
+    const __m512i v = _mm512_loadu_si512(codes + w * 64);
+    seen = _mm512_or_si512(seen, v);
+    store_planes<Bits>(v, first_columns(64), planes + w, plane_stride);
+  }
+  for (; w < words; ++w) {  // the ragged end (masked lanes read nothing and are zero), then zeros
     const std::size_t begin = w * 64;
-    __m512i v = _mm512_setzero_si512();
-    if (begin + 64 <= cols) {
-      v = _mm512_loadu_si512(codes + begin);
-    } else if (begin < cols) {  // the ragged end: masked lanes read nothing and are zero
-      v = _mm512_maskz_loadu_epi8(first_columns(cols - begin), codes + begin);
-    }
+    const __m512i v = begin < cols ? _mm512_maskz_loadu_epi8(first_columns(cols - begin), codes + begin) : _mm512_setzero_si512();
     seen = _mm512_or_si512(seen, v);
     store_planes<Bits>(v, first_columns(64), planes + w, plane_stride);
   }
