@@ -44,6 +44,7 @@ inline void store_row_sums(std::int64_t* out, uint32x4_t cols0, uint32x4_t cols4
 // args, activation rows, output rows, row_add or null) computes R rows.
 template <int Mr, class Tile>
 inline void run_rows(const int8_tile_args& t, Tile tile) {
+  static_assert(Mr >= 1 && Mr <= 4, "the switch below names up to 3 leftover rows");
   const auto add_of = [&](int r0) { return t.row_add != nullptr ? t.row_add + r0 : nullptr; };
   int r0 = 0;
   for (; r0 + Mr <= t.rows; r0 += Mr) {
