@@ -63,14 +63,17 @@ bytes deflate_stream(const bytes& gz) {
 
 void write_models(const std::filesystem::path& dir) {
   using namespace anybit::deploy_test;
+  const auto save = [&](const std::string& name, const recipe& layers) {
+    write(dir / name, deploy::encode_model_file(build(layers)));
+  };
   const bit_config configs[] = {{{1, 1, 1}, {8, 2, 2}}, {{4, 4, 4}, {8, 4, 4}}, {{8, 2, 3}, {5, 8, 3}}};
   std::uint64_t seed = 1;
   for (const bit_config& bits : configs) {
     const std::string n = std::to_string(seed);
-    write(dir / ("cnn" + n), deploy::encode_model_file(build(random_cnn(bits, random_images(2, {2, 10, 10}, seed), 2, seed, seed == 2))));
-    write(dir / ("mlp" + n), deploy::encode_model_file(build(random_mlp(bits, random_images(2, {1, 6, 6}, seed), 2, seed))));
-    write(dir / ("conv_head" + n),
-          deploy::encode_model_file(build(random_conv_head(bits, random_images(2, {3, 7, 7}, seed), 2, seed))));
+    const bool zero_channel = seed == 2;  // one CNN with an output multiplier of 0
+    save("cnn" + n, random_cnn(bits, random_images(2, {2, 10, 10}, seed), 2, seed, zero_channel));
+    save("mlp" + n, random_mlp(bits, random_images(2, {1, 6, 6}, seed), 2, seed));
+    save("conv_head" + n, random_conv_head(bits, random_images(2, {3, 7, 7}, seed), 2, seed));
     ++seed;
   }
 }
@@ -86,7 +89,8 @@ void write_formats(const std::filesystem::path& dir) {
   write(dir / "idx_labels", for_reader(3, {0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3}));
   dense_tensor weight(dense_shape({2, 3})), bias(dense_shape({4}));
   for (std::size_t i = 0; i < weight.size(); ++i) weight[i] = 0.5f * static_cast<float>(i) - 1.0f;
-  write(dir / "parameters", for_reader(4, nn::encode_parameter_file({{"layer.weight", &weight}, {"layer.bias", &bias}})));
+  const bytes parameters = nn::encode_parameter_file({{"layer.weight", &weight}, {"layer.bias", &bias}});
+  write(dir / "parameters", for_reader(4, parameters));
   for (const char* paths : {"avx2,scalar", "all", "neon_dot"}) {
     const std::string text(paths);
     write(dir / ("paths_" + std::to_string(text.size())), for_reader(5, bytes(text.begin(), text.end())));
