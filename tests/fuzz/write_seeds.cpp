@@ -46,19 +46,10 @@ bytes for_reader(std::uint8_t reader, const bytes& input) {
   return out;
 }
 
-// The DEFLATE stream inside a gzip member: after the 10-byte header and its optional fields.
-bytes deflate_stream(const bytes& gz) {
-  const std::uint8_t flags = gz.at(3);
-  std::size_t at = 10;
-  if (flags & 0x04) at += 2 + (gz.at(at) | std::size_t{gz.at(at + 1)} << 8);  // FEXTRA
-  for (std::uint8_t field : {std::uint8_t{0x08}, std::uint8_t{0x10}}) {        // FNAME, FCOMMENT
-    if (flags & field) {
-      while (gz.at(at) != 0) ++at;
-      ++at;
-    }
-  }
-  if (flags & 0x02) at += 2;  // FHCRC
-  return bytes(gz.begin() + static_cast<std::ptrdiff_t>(at), gz.end());
+// The DEFLATE stream inside a gzip member: after its header, as gunzip finds it.
+bytes deflate_stream(const bytes& gz, const std::string& name) {
+  const std::size_t body = data_detail::gzip_body_offset(gz.data(), gz.size(), name);
+  return bytes(gz.begin() + static_cast<std::ptrdiff_t>(body), gz.end());
 }
 
 void write_models(const std::filesystem::path& dir) {
@@ -81,7 +72,7 @@ void write_models(const std::filesystem::path& dir) {
 void write_formats(const std::filesystem::path& dir) {
   for (const char* name : {"tiny_fixed", "text_dynamic", "random_stored", "long_distance", "tiny-images-idx3-ubyte"}) {
     const bytes gz = read(test::fixture_path("data", std::string(name) + ".gz"));
-    write(dir / (std::string("deflate_") + name), for_reader(0, deflate_stream(gz)));
+    write(dir / (std::string("deflate_") + name), for_reader(0, deflate_stream(gz, name)));
     write(dir / (std::string("gzip_") + name), for_reader(1, gz));
   }
   const bytes gz = read(test::fixture_path("data", "tiny-images-idx3-ubyte.gz"));

@@ -37,19 +37,13 @@ inline std::size_t skip_zero_terminated(const std::uint8_t* data, std::size_t si
   throw gzip_error(source, size, detail::message("input ends inside the gzip header's ", field));
 }
 
-}  // namespace data_detail
-
-/// Decodes a single-member gzip stream, verifying the header, the CRC-32 and the stored size.
-/// Throws format_error naming `source`, the problem and its byte offset if the input is not
-/// gzip, is malformed or truncated, fails a check, has bytes after the member, or would decode
-/// to more than `max_output` bytes.
-inline std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size, std::size_t max_output,
-                                        const std::string& source = "gzip stream", inflate_stats* stats = nullptr) {
-  using data_detail::gzip_error;
+// Checks the gzip header (magic, method, flags, optional fields, header CRC) and returns the
+// offset of the DEFLATE body after it.
+inline std::size_t gzip_body_offset(const std::uint8_t* data, std::size_t size, const std::string& source) {
   if (!is_gzip(data, size)) {
     throw gzip_error(source, 0,
-                     detail::message("not gzip data: starts with ", size > 0 ? data_detail::hex(data[0], 2) : "(nothing)", " ",
-                                     size > 1 ? data_detail::hex(data[1], 2) : "", ", expected 0x1F 0x8B"));
+                     detail::message("not gzip data: starts with ", size > 0 ? hex(data[0], 2) : "(nothing)", " ",
+                                     size > 1 ? hex(data[1], 2) : "", ", expected 0x1F 0x8B"));
   }
   constexpr std::size_t fixed_header = 10;
   if (size < fixed_header) throw gzip_error(source, size, "input ends inside the 10-byte gzip header");
@@ -57,7 +51,7 @@ inline std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t si
   const std::uint8_t flags = data[3];
   constexpr std::uint8_t header_crc = 0x02, extra = 0x04, name = 0x08, comment = 0x10, reserved = 0xE0;
   if ((flags & reserved) != 0) {
-    throw gzip_error(source, 3, detail::message("reserved gzip header flags ", data_detail::hex(static_cast<unsigned>(flags & reserved), 2), " are set"));
+    throw gzip_error(source, 3, detail::message("reserved gzip header flags ", hex(static_cast<unsigned>(flags & reserved), 2), " are set"));
   }
 
   std::size_t pos = fixed_header;
@@ -70,18 +64,31 @@ inline std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t si
     }
     pos += extra_length;
   }
-  if ((flags & name) != 0) pos = data_detail::skip_zero_terminated(data, size, pos, source, "file name");
-  if ((flags & comment) != 0) pos = data_detail::skip_zero_terminated(data, size, pos, source, "comment");
+  if ((flags & name) != 0) pos = skip_zero_terminated(data, size, pos, source, "file name");
+  if ((flags & comment) != 0) pos = skip_zero_terminated(data, size, pos, source, "comment");
   if ((flags & header_crc) != 0) {
     if (size - pos < 2) throw gzip_error(source, size, "input ends inside the gzip header CRC");
     const std::uint32_t stored = std::uint32_t{data[pos]} | std::uint32_t{data[pos + 1]} << 8;
     const std::uint32_t computed = crc32(data, pos) & 0xFFFFu;
     if (stored != computed) {
-      throw gzip_error(source, pos, detail::message("gzip header CRC ", data_detail::hex(stored, 4), " does not match the header (",
-                                                    data_detail::hex(computed, 4), ")"));
+      throw gzip_error(source, pos, detail::message("gzip header CRC ", hex(stored, 4), " does not match the header (",
+                                                    hex(computed, 4), ")"));
     }
     pos += 2;
   }
+  return pos;
+}
+
+}  // namespace data_detail
+
+/// Decodes a single-member gzip stream, verifying the header, the CRC-32 and the stored size.
+/// Throws format_error naming `source`, the problem and its byte offset if the input is not
+/// gzip, is malformed or truncated, fails a check, has bytes after the member, or would decode
+/// to more than `max_output` bytes.
+inline std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size, std::size_t max_output,
+                                        const std::string& source = "gzip stream", inflate_stats* stats = nullptr) {
+  using data_detail::gzip_error;
+  const std::size_t pos = data_detail::gzip_body_offset(data, size, source);
 
   // The trailer's size field (mod 2^32) sizes the output buffer; it is checked at the end.
   const std::size_t size_hint = size - pos >= 8 ? detail::load_le32(data + size - 4) : 0;

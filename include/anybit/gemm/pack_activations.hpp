@@ -78,7 +78,7 @@ inline void check_source(const void* p, std::size_t rows, std::size_t cols, std:
 // source (ld == cols) and in every plane (cols fills its words: no row padding), as one long
 // row. That is faster than row by row: from floats (pack_vs_gemm W1A1 64x1024x1024) 3.02-3.07 %
 // against 3.08-3.17 % of the GEMM, medians of 10 in alternation, as the loop runs on without an
-// exit per row; from codes (pack_codes_vs_gemm W1A1) 2.16-2.20 % against 1.18-1.44 %, with
+// exit per row; from codes (pack_codes_vs_gemm W1A1) 1.18-1.44 % against 2.16-2.20 %, with
 // kernels::avx512bw::pack_row's whole words in a loop of their own (3 alternations, session 10).
 struct row_runs {
   std::size_t count, cols, words;
